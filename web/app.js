@@ -1,0 +1,458 @@
+/* The page: drawing with Pointer Events, talking to the Python worker, showing results.
+
+   The main thread never runs Python. It keeps the strokes as data (points as fractions
+   of the box, so a resize redraws them sharply), sends the canvas pixels to worker.js and
+   renders what comes back. Page contract: ARCHITECTURE.md ("Page contract").
+*/
+"use strict";
+
+(() => {
+  const LIVE_INTERVAL_MS = 60;     // at most ~16 live predictions a second while drawing
+  const STROKE_WIDTH = 1 / 18;     // of the box side: MNIST-like stroke weight
+  const MAX_PIXEL_RATIO = 2;       // more pixels only cost preprocessing time
+
+  const body = document.body;
+  const $ = (selector) => document.querySelector(selector);
+  const drawCanvas = $("#draw");
+  const drawContext = drawCanvas.getContext("2d", { willReadFrequently: true });
+  const previewCanvas = $("#preview");
+  const previewContext = previewCanvas.getContext("2d");
+  const rows = Array.from(document.querySelectorAll("[data-digit]"));
+  const statusText = $("#status-text");
+  const progressBar = $("#progress");
+
+  // ------------------------------------------------------------------ state
+
+  function setState(state, message) {
+    body.dataset.state = state;
+    if (message !== undefined) statusText.textContent = message;
+  }
+
+  function fail(message) {
+    setState("error", `${message} Reload the page to try again.`);
+    $("#status").setAttribute("role", "alert");
+  }
+
+  // ------------------------------------------------------------------ the worker
+
+  /* One worker, one ready promise, requests with ids, replies matched by id. */
+  class PythonWorker {
+    constructor(url, onProgress) {
+      this.pending = new Map();
+      this.nextId = 1;
+      this.worker = new Worker(url);
+      this.ready = new Promise((resolve, reject) => {
+        this.worker.onmessage = ({ data }) => {
+          if (data.type === "progress") onProgress(data);
+          else if (data.type === "ready") resolve(data.info);
+          else if (data.type === "fatal") reject(new Error(data.message));
+          else this.settle(data);
+        };
+        this.worker.onerror = (event) => {
+          event.preventDefault();
+          reject(new Error("The Python worker (worker.js) could not start" +
+            (event.message ? `: ${event.message}.` : ".")));
+        };
+      });
+    }
+
+    settle(reply) {
+      const waiting = this.pending.get(reply.id);
+      if (!waiting) return;
+      this.pending.delete(reply.id);
+      if (reply.type === "error") waiting.reject(new Error(reply.message));
+      else waiting.resolve(reply);
+    }
+
+    request(type, fields = {}, transfer = []) {
+      const id = this.nextId++;
+      return new Promise((resolve, reject) => {
+        this.pending.set(id, { resolve, reject });
+        this.worker.postMessage({ id, type, ...fields }, transfer);
+      });
+    }
+  }
+
+  // ------------------------------------------------------------------ drawing
+
+  const strokes = [];        // [{points: [{x, y}]}], x and y as fractions of the box
+  let activeStroke = null;
+  let activePointer = null;
+  let renderQueued = false;
+
+  function resizeCanvas() {
+    const rect = drawCanvas.getBoundingClientRect();
+    const ratio = Math.min(window.devicePixelRatio || 1, MAX_PIXEL_RATIO);
+    const width = Math.max(1, Math.round(rect.width * ratio));
+    const height = Math.max(1, Math.round(rect.height * ratio));
+    if (drawCanvas.width !== width || drawCanvas.height !== height) {
+      drawCanvas.width = width;
+      drawCanvas.height = height;
+      render();
+      if (strokes.length) requestPrediction(true);
+    }
+  }
+
+  /* Black strokes on an opaque white background, smoothed through segment midpoints. */
+  function render() {
+    renderQueued = false;
+    const { width, height } = drawCanvas;
+    const ctx = drawContext;
+    ctx.fillStyle = "#ffffff";
+    ctx.fillRect(0, 0, width, height);
+    ctx.strokeStyle = ctx.fillStyle = "#000000";
+    ctx.lineWidth = Math.min(width, height) * STROKE_WIDTH;
+    ctx.lineCap = "round";
+    ctx.lineJoin = "round";
+    for (const { points } of strokes) {
+      const p = points.map(({ x, y }) => [x * width, y * height]);
+      if (p.length === 1) {
+        ctx.beginPath();
+        ctx.arc(p[0][0], p[0][1], ctx.lineWidth / 2, 0, 2 * Math.PI);
+        ctx.fill();
+        continue;
+      }
+      ctx.beginPath();
+      ctx.moveTo(p[0][0], p[0][1]);
+      for (let i = 1; i < p.length - 1; i++) {
+        ctx.quadraticCurveTo(p[i][0], p[i][1], (p[i][0] + p[i + 1][0]) / 2, (p[i][1] + p[i + 1][1]) / 2);
+      }
+      ctx.lineTo(p[p.length - 1][0], p[p.length - 1][1]);
+      ctx.stroke();
+    }
+  }
+
+  function queueRender() {
+    if (!renderQueued) {
+      renderQueued = true;
+      requestAnimationFrame(() => renderQueued && render());
+    }
+  }
+
+  function pointAt(event) {
+    const rect = drawCanvas.getBoundingClientRect();
+    return { x: (event.clientX - rect.left) / rect.width, y: (event.clientY - rect.top) / rect.height };
+  }
+
+  drawCanvas.addEventListener("pointerdown", (event) => {
+    if (activePointer !== null || (event.pointerType === "mouse" && event.button !== 0)) return;
+    event.preventDefault();
+    activePointer = event.pointerId;
+    drawCanvas.setPointerCapture(event.pointerId);
+    activeStroke = { points: [pointAt(event)] };
+    strokes.push(activeStroke);
+    $("#hint").textContent = "";
+    queueRender();
+    requestPrediction(false);
+  });
+
+  drawCanvas.addEventListener("pointermove", (event) => {
+    if (event.pointerId !== activePointer) return;
+    event.preventDefault();
+    const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [];
+    for (const e of events.length ? events : [event]) activeStroke.points.push(pointAt(e));
+    queueRender();
+    requestPrediction(false);
+  });
+
+  function endStroke(event) {
+    if (event.pointerId !== activePointer) return;
+    activePointer = null;
+    activeStroke = null;
+    render();
+    requestPrediction(true);   // a prediction always follows the end of a stroke
+  }
+  drawCanvas.addEventListener("pointerup", endStroke);
+  drawCanvas.addEventListener("pointercancel", endStroke);
+  drawCanvas.addEventListener("contextmenu", (event) => event.preventDefault());
+
+  // ------------------------------------------------------------------ predictions
+
+  let python = null;         // PythonWorker once ready
+  let generation = 0;        // bumped by Clear: replies for older drawings are dropped
+  let inFlight = false;
+  let wanted = false;        // the canvas changed since the last request
+  let urgent = false;        // ... and the stroke ended: no throttling
+  let lastSent = -Infinity;
+  let timer = null;
+  let predictions = 0;
+
+  function updateBusy() {
+    body.dataset.busy = String(inFlight || wanted);
+  }
+
+  function requestPrediction(final) {
+    wanted = true;
+    urgent = urgent || final;
+    updateBusy();
+    pump();
+  }
+
+  function snapshot() {
+    if (renderQueued) render();
+    const { width, height } = drawCanvas;
+    return { width, height, pixels: drawContext.getImageData(0, 0, width, height).data.buffer };
+  }
+
+  async function predict(image) {
+    const started = performance.now();
+    const reply = await python.request("classify", image, [image.pixels]);
+    return { reply, started };
+  }
+
+  function pump() {
+    if (!python || inFlight || !wanted) return;
+    const wait = lastSent + LIVE_INTERVAL_MS - performance.now();
+    if (!urgent && wait > 0) {
+      if (timer === null) timer = setTimeout(() => { timer = null; pump(); }, wait);
+      return;
+    }
+    wanted = urgent = false;
+    inFlight = true;
+    lastSent = performance.now();
+    const sentFor = generation;
+    predict(snapshot())
+      .then(({ reply, started }) => {
+        if (sentFor === generation) show(reply, started);
+      })
+      .catch((error) => {
+        $("#timing").textContent = `Prediction failed: ${error.message}`;
+      })
+      .finally(() => {
+        inFlight = false;
+        updateBusy();
+        pump();
+      });
+  }
+
+  let lastEndToEnd = null;
+
+  function show(reply, started) {
+    if (reply.blank) {
+      clearResult();
+      return;
+    }
+    const probabilities = reply.probabilities;
+    let best = 0;
+    for (let digit = 1; digit < 10; digit++) if (probabilities[digit] > probabilities[best]) best = digit;
+    rows.forEach((row, digit) => {
+      const p = probabilities[digit];
+      row.dataset.prob = p.toFixed(6);
+      row.classList.toggle("predicted", digit === best);
+      row.querySelector(".bar > span").style.width = `${(p * 100).toFixed(1)}%`;
+      row.querySelector(".value").textContent = `${(p * 100).toFixed(1)}%`;
+    });
+    $("#answer").textContent = String(best);
+    const pixels = previewContext.createImageData(28, 28);
+    for (let i = 0; i < 784; i++) {
+      const v = Math.round(reply.image[i] * 255);
+      pixels.data.set([v, v, v, 255], i * 4);
+    }
+    previewContext.putImageData(pixels, 0, 0);
+    const t = reply.timings;
+    lastEndToEnd = { endToEnd: performance.now() - started, worker: t.worker,
+      preprocess: t.preprocess, forward: t.forward };
+    $("#timing").textContent = `Python: ${t.worker.toFixed(1)} ms (preprocessing ` +
+      `${t.preprocess.toFixed(1)}, network ${t.forward.toFixed(1)}); ` +
+      `round trip ${lastEndToEnd.endToEnd.toFixed(1)} ms`;
+    predictions += 1;
+    body.dataset.predictions = String(predictions);
+  }
+
+  function clearResult() {
+    rows.forEach((row) => {
+      row.dataset.prob = "0";
+      row.classList.remove("predicted");
+      row.querySelector(".bar > span").style.width = "0";
+      row.querySelector(".value").textContent = "–";
+    });
+    $("#answer").textContent = "?";
+    previewContext.fillStyle = "#000";
+    previewContext.fillRect(0, 0, 28, 28);
+    $("#timing").textContent = "";
+  }
+
+  $("#clear").addEventListener("click", () => {
+    strokes.length = 0;
+    activeStroke = null;
+    activePointer = null;
+    generation += 1;
+    wanted = urgent = false;
+    updateBusy();
+    render();
+    clearResult();
+  });
+
+  // ------------------------------------------------------------------ About: the model's facts
+
+  const number = (n) => Number(n).toLocaleString("en-US");
+  const percent = (x) => `${(100 * x).toFixed(2)} %`;
+
+  function describeLayer(layer, shape) {
+    // shape: [height, width, channels] or [features]; returns [details, output shape, parameters]
+    const t = layer.type;
+    if (t === "Conv2D") {
+      const k = layer.kernel_size;
+      const out = [shape[0] - k + 1, shape[1] - k + 1, layer.out_channels];
+      return [`${layer.out_channels} filters ${k}×${k} over ${layer.in_channels} channel(s), stride 1`,
+        out, layer.out_channels * (layer.in_channels * k * k + 1)];
+    }
+    if (t === "MaxPool2D") return ["max over 2×2, stride 2", [shape[0] >> 1, shape[1] >> 1, shape[2]], 0];
+    if (t === "Dropout") return [`drops ${(100 * layer.p).toFixed(0)} % while training only`, shape, 0];
+    if (t === "ReLU") return ["max(0, x)", shape, 0];
+    if (t === "Flatten") return ["to one vector", [shape.reduce((a, b) => a * b, 1)], 0];
+    if (t === "Dense") return [`fully connected ${layer.in_features} → ${layer.out_features}`,
+      [layer.out_features], layer.out_features * (layer.in_features + 1)];
+    return ["", shape, 0];
+  }
+
+  function fillLayers(architecture) {
+    const table = $("#layers");
+    table.textContent = "";
+    const head = table.createTHead().insertRow();
+    ["Layer", "Type", "What it does", "Output", "Parameters"].forEach((title) => {
+      const th = document.createElement("th");
+      th.textContent = title;
+      head.appendChild(th);
+    });
+    const rowsBody = table.createTBody();
+    let shape = [28, 28, 1];
+    let total = 0;
+    const input = rowsBody.insertRow();
+    ["input", "", "28×28 grey image, normalised", "28×28×1", ""].forEach((text) => { input.insertCell().textContent = text; });
+    for (const layer of architecture) {
+      const row = rowsBody.insertRow();
+      if (typeof layer !== "object" || layer === null) {
+        row.insertCell().textContent = String(layer);
+        continue;
+      }
+      const [details, out, params] = describeLayer(layer, shape);
+      shape = out;
+      total += params;
+      const isLast = layer === architecture[architecture.length - 1];
+      [layer.name || "", layer.type || "",
+        details + (isLast && layer.type === "Dense" ? ", then softmax" : ""),
+        out.join("×"), params ? number(params) : ""].forEach((text) => { row.insertCell().textContent = text; });
+    }
+    const foot = table.createTFoot().insertRow();
+    ["", "", "total", "", number(total)].forEach((text) => { foot.insertCell().textContent = text; });
+  }
+
+  function fillTraining(metrics) {
+    const facts = [];
+    const count = (part) => (part && part.correct !== undefined
+      ? `${number(part.correct)} / ${number(part.total)} (${percent(part.accuracy ?? part.correct / part.total)})`
+      : null);
+    facts.push(["Held-out images 50,000–59,999", count(metrics.held_out)]);
+    facts.push(["Official MNIST test set", count(metrics.test)]);
+    if (Array.isArray(metrics.history) && metrics.history.length) {
+      const last = metrics.history[metrics.history.length - 1];
+      facts.push(["Epochs", number(metrics.history.length)]);
+      if (last.train_loss !== undefined) facts.push(["Final training loss", Number(last.train_loss).toFixed(4)]);
+    }
+    if (metrics.training_time_s !== undefined) {
+      facts.push(["Training time", `${(metrics.training_time_s / 60).toFixed(1)} minutes on a CPU, NumPy only`]);
+    }
+    if (metrics.protocol) facts.push(["Protocol", String(metrics.protocol)]);
+    for (const [key, value] of Object.entries(metrics.hyperparameters || {})) {
+      facts.push([key.replace(/_/g, " "), typeof value === "object" ? JSON.stringify(value) : String(value)]);
+    }
+    const list = $("#training");
+    list.textContent = "";
+    for (const [term, value] of facts) {
+      if (value === null || value === undefined) continue;
+      list.appendChild(Object.assign(document.createElement("dt"), { textContent: term }));
+      list.appendChild(Object.assign(document.createElement("dd"), { textContent: value }));
+    }
+    const test = metrics.test || {};
+    const heldOut = metrics.held_out || {};
+    const parts = [];
+    if (test.correct !== undefined) {
+      parts.push(`${percent(test.accuracy ?? test.correct / test.total)} on the official MNIST test set ` +
+        `(${number(test.correct)} of ${number(test.total)} right)`);
+    }
+    if (heldOut.correct !== undefined) {
+      parts.push(`${number(heldOut.correct)} of ${number(heldOut.total)} on held-out training images it never learnt from`);
+    }
+    $("#accuracy").textContent = parts.length ? `Accuracy: ${parts.join("; ")}.` : "Accuracy: not recorded.";
+  }
+
+  async function loadFacts() {
+    try {
+      const response = await fetch("model/metrics.json");
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const metrics = await response.json();
+      if (Array.isArray(metrics.architecture)) fillLayers(metrics.architecture);
+      fillTraining(metrics);
+    } catch (error) {
+      $("#accuracy").textContent = `The model's facts (model/metrics.json) could not be read: ${error.message}.`;
+      $("#layers").textContent = "";
+    }
+  }
+
+  // ------------------------------------------------------------------ start
+
+  function registerServiceWorker() {
+    if (!("serviceWorker" in navigator)) {
+      body.dataset.offline = "unsupported";
+      return;
+    }
+    navigator.serviceWorker.register("sw.js")
+      .then(() => navigator.serviceWorker.ready)
+      .then(() => { body.dataset.offline = "ready"; })
+      .catch(() => { body.dataset.offline = "unavailable"; });
+  }
+
+  async function start() {
+    clearResult();
+    resizeCanvas();
+    new ResizeObserver(resizeCanvas).observe(drawCanvas);
+    loadFacts();
+    if (typeof WebAssembly !== "object" || typeof WebAssembly.instantiate !== "function") {
+      fail("This browser cannot run WebAssembly, which the in-page Python needs. " +
+        "Try a current Chrome, Edge, Firefox or Safari (and check that WebAssembly is not disabled).");
+      return;
+    }
+    if (typeof Worker !== "function") {
+      fail("This browser cannot run Web Workers, which the in-page Python needs.");
+      return;
+    }
+    const worker = new PythonWorker("worker.js", ({ stage, stages, label }) => {
+      progressBar.max = stages;
+      progressBar.value = stage - 0.5;
+      statusText.textContent = `Loading, step ${stage} of ${stages}: ${label}…`;
+    });
+    try {
+      const info = await worker.ready;
+      python = worker;
+      performance.mark("mnist-ready");
+      progressBar.value = progressBar.max;
+      $("#versions").textContent = `Python ${info.python}, NumPy ${info.numpy}, Pyodide ${info.pyodide}; ` +
+        `started in ${(info.startMs / 1000).toFixed(1)} s.`;
+      setState("ready", "Ready: draw a digit.");
+      pump();
+      registerServiceWorker();
+    } catch (error) {
+      worker.worker.terminate();
+      fail(error.message);
+    }
+  }
+
+  /* For tests and the browser benchmark: one end-to-end prediction of the current canvas
+     (resolves after it is rendered), and the worker's memory figures. */
+  window.mnistDraw = Object.freeze({
+    async predictNow() {
+      if (!python) throw new Error("not ready");
+      const { reply, started } = await predict(snapshot());
+      show(reply, started);
+      return { blank: reply.blank, ...(reply.blank ? {} : lastEndToEnd) };
+    },
+    async workerStats() {
+      if (!python) throw new Error("not ready");
+      const { wasmBytes, allocatedBlocks } = await python.request("stats");
+      return { wasmBytes, allocatedBlocks };
+    },
+  });
+
+  start();
+})();

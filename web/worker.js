@@ -1,0 +1,183 @@
+/* The Python side of the page: Pyodide + NumPy + pycore in a Web Worker.
+
+   Everything loads from this origin: ./pyodide/ (runtime, numpy and pycore wheels,
+   pyodide-lock.json) and ./model/mnist-cnn.npz. No Python source is built here; the
+   worker imports the shipped pycore package and calls it with arguments.
+
+   Messages, worker -> page (no id: about the worker itself)
+     {type: "progress", stage, stages, label}     while starting
+     {type: "ready", info: {pyodide, python, numpy, startMs}}
+     {type: "fatal", message}                      starting failed; a human message
+   Requests, page -> worker, each with an id; the reply carries the same id
+     {id, type: "classify", width, height, pixels: ArrayBuffer (RGBA, transferred)}
+       -> {id, type: "result", blank: true}                     nothing drawn
+       -> {id, type: "result", blank: false, probabilities: Float32Array(10),
+           image: Float32Array(784), timings: {preprocess, forward, worker}}  (transferred)
+     {id, type: "stats"}  -> {id, type: "stats", wasmBytes, allocatedBlocks}
+     any failure          -> {id, type: "error", message}
+*/
+"use strict";
+
+const BASE = new URL("./", self.location.href);
+const RUNTIME = new URL("pyodide/", BASE).href;
+const WEIGHTS = "model/mnist-cnn.npz";
+const STAGES = 4;
+
+let pyodide = null;
+let classifier = null;   // PyProxy of pycore.inference.Classifier, kept for the worker's life
+let sys = null;          // PyProxy of the sys module (stats)
+
+function progress(stage, label) {
+  self.postMessage({ type: "progress", stage, stages: STAGES, label });
+}
+
+class StartError extends Error {}
+
+async function start() {
+  const t0 = performance.now();
+  if (typeof WebAssembly !== "object") {
+    throw new StartError("This browser cannot run WebAssembly, which the in-browser Python needs.");
+  }
+  progress(1, "Starting Python (Pyodide runtime)");
+  try {
+    importScripts(RUNTIME + "pyodide.js");
+    pyodide = await loadPyodide({ indexURL: RUNTIME, fullStdLib: false });
+  } catch (error) {
+    throw new StartError(`The Python runtime (pyodide/) could not be loaded: ${error.message || error}`);
+  }
+
+  progress(2, "Loading NumPy and the network code");
+  const weightsRequest = fetch(new URL(WEIGHTS, BASE)).catch((error) => error);
+  const failures = [];
+  try {
+    await pyodide.loadPackage("pycore", {
+      messageCallback: () => {},
+      errorCallback: (message) => failures.push(message),
+      checkIntegrity: true,
+    });
+    pyodide.pyimport("pycore.inference").destroy();   // fails here if the wheel is broken
+  } catch (error) {
+    const detail = failures.join(" ") || error.message || String(error);
+    throw new StartError(`NumPy or the network code (pyodide/*.whl) could not be loaded: ${detail}`);
+  }
+
+  progress(3, "Loading the trained weights");
+  const response = await weightsRequest;
+  if (response instanceof Error || !response.ok) {
+    const why = response instanceof Error ? response.message : `HTTP ${response.status}`;
+    throw new StartError(`The model file ${WEIGHTS} could not be downloaded (${why}).`);
+  }
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const inference = pyodide.pyimport("pycore.inference");
+  const data = pyodide.toPy(bytes);
+  try {
+    classifier = inference.Classifier.from_bytes(data);
+  } catch (error) {
+    throw new StartError(`The model file ${WEIGHTS} is not usable: ${pythonMessage(error)}`);
+  } finally {
+    data.destroy();
+    inference.destroy();
+  }
+
+  progress(4, "Warming up");
+  sys = pyodide.pyimport("sys");
+  const numpy = pyodide.pyimport("numpy");
+  const info = {
+    pyodide: pyodide.version,
+    python: sys.version.split(" ")[0],
+    numpy: numpy.__version__,
+    startMs: 0,
+  };
+  numpy.destroy();
+  // One prediction on a small synthetic stroke, so the first real one is not slow.
+  const size = 56;
+  const warm = new Uint8ClampedArray(size * size * 4).fill(255);
+  for (let y = 14; y < 42; y++) {
+    for (let x = 26; x < 30; x++) warm.fill(0, (y * size + x) * 4, (y * size + x) * 4 + 3);
+  }
+  classify(size, size, warm.buffer);
+  info.startMs = performance.now() - t0;
+  return info;
+}
+
+/* The message of a Python exception, without the traceback. */
+function pythonMessage(error) {
+  const text = String(error && error.message || error).trim();
+  const lines = text.split("\n").filter((line) => line.trim());
+  return lines.length ? lines[lines.length - 1] : text;
+}
+
+/* Copy a float32 NumPy array out of the wasm heap; the buffer is released at once. */
+function copyFloat32(array) {
+  const view = array.getBuffer("f32");
+  try {
+    return new Float32Array(view.data);
+  } finally {
+    view.release();
+  }
+}
+
+function classify(width, height, pixels) {
+  const t0 = performance.now();
+  const proxies = [];
+  const keep = (proxy) => {
+    if (proxy !== undefined && proxy !== null && typeof proxy.destroy === "function") proxies.push(proxy);
+    return proxy;
+  };
+  try {
+    const flat = keep(pyodide.toPy(new Uint8Array(pixels)));
+    const numpy = keep(pyodide.pyimport("numpy"));
+    const rgba = keep(keep(numpy.frombuffer.callKwargs(flat, { dtype: "uint8" })).reshape(height, width, 4));
+    const prediction = keep(classifier.classify(rgba));
+    if (prediction === undefined || prediction === null) return { blank: true };
+    const probabilities = copyFloat32(keep(prediction.probabilities));
+    const image = copyFloat32(keep(prediction.image));
+    const timings = keep(prediction.timings).toJs({ dict_converter: Object.fromEntries });
+    timings.worker = performance.now() - t0;
+    return { blank: false, probabilities, image, timings };
+  } finally {
+    for (const proxy of proxies) proxy.destroy();
+  }
+}
+
+function stats() {
+  return {
+    wasmBytes: pyodide._module.HEAP8.buffer.byteLength,
+    allocatedBlocks: sys.getallocatedblocks(),
+  };
+}
+
+const started = start().then(
+  (info) => {
+    self.postMessage({ type: "ready", info });
+    return true;
+  },
+  (error) => {
+    const message = error instanceof StartError ? error.message
+      : `Python could not start: ${pythonMessage(error)}`;
+    self.postMessage({ type: "fatal", message });
+    return false;
+  },
+);
+
+self.onmessage = async (event) => {
+  const request = event.data || {};
+  const { id, type } = request;
+  if (!(await started)) {
+    self.postMessage({ id, type: "error", message: "Python did not start." });
+    return;
+  }
+  try {
+    if (type === "classify") {
+      const reply = classify(request.width, request.height, request.pixels);
+      const transfer = reply.blank ? [] : [reply.probabilities.buffer, reply.image.buffer];
+      self.postMessage({ id, type: "result", ...reply }, transfer);
+    } else if (type === "stats") {
+      self.postMessage({ id, type: "stats", ...stats() });
+    } else {
+      self.postMessage({ id, type: "error", message: `unknown request type ${type}` });
+    }
+  } catch (error) {
+    self.postMessage({ id, type: "error", message: pythonMessage(error) });
+  }
+};
