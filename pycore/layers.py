@@ -1,0 +1,226 @@
+"""The layers of the network, each a forward/backward pair with an explicit cache.
+
+Every layer has the same small contract (after cs231n's ``layers.py``)::
+
+    out, cache = layer.forward(x, training=False, rng=None)
+    dx, grads = layer.backward(dout, cache)
+
+``forward`` returns its output and whatever ``backward`` will need; ``backward``
+takes the upstream gradient ``dout`` (same shape as ``out``) and returns the
+gradient with respect to the input and a dict of gradients named like
+``layer.params`` (empty for layers without parameters). Layers keep no state
+between calls, so one layer object can serve many batches at once.
+
+Images are channels-last, ``(N, H, W, C)``. Arrays keep the dtype they are given: float32 for
+training and inference, float64 for gradient checks.
+"""
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+
+class Layer:
+    """Base class: a layer without parameters."""
+
+    params = {}
+
+    def describe(self):
+        """A JSON-able description, enough to rebuild the layer."""
+        return {"type": type(self).__name__}
+
+
+class Conv2D(Layer):
+    """2-D convolution, stride 1, no padding ("valid").
+
+    x: (N, H, W, C) -> out: (N, H - KH + 1, W - KW + 1, F)
+    W: (KH, KW, C, F), b: (F,)
+
+    Computed as im2col: every KHxKW patch of the input becomes one row of a
+    (N*Ho*Wo, KH*KW*C) matrix, built with stride tricks and copied once, so the
+    whole batch is one matrix product with the (KH*KW*C, F) filters. Channels
+    last keeps every step a plain reshape: no transposes, no extra copies.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, rng=None, input_grad=True):
+        rng = rng if rng is not None else np.random.default_rng()
+        fan_in = in_channels * kernel_size * kernel_size
+        self.params = {
+            # He initialisation: keeps the activation variance steady through ReLUs.
+            "W": (rng.standard_normal((kernel_size, kernel_size, in_channels, out_channels))
+                  * np.sqrt(2.0 / fan_in)).astype(np.float32),
+            "b": np.zeros(out_channels, np.float32),
+        }
+        # The first layer's input is the image: nobody needs its gradient.
+        self.input_grad = input_grad
+
+    def describe(self):
+        KH, _, C, F = self.params["W"].shape
+        return {"type": "Conv2D", "in_channels": C, "out_channels": F, "kernel_size": KH}
+
+    def forward(self, x, training=False, rng=None):
+        W, b = self.params["W"], self.params["b"]
+        N, H, Wd, C = x.shape
+        KH, KW, _, F = W.shape
+        Ho, Wo = H - KH + 1, Wd - KW + 1
+        if C == 1:
+            # One channel: gather the KH*KW shifted copies as rows (long contiguous runs,
+            # several times faster than the generic gather), then view as columns.
+            cols = np.empty((KH * KW, N, Ho, Wo), x.dtype)
+            for i in range(KH):
+                for j in range(KW):
+                    cols[i * KW + j] = x[:, i:i + Ho, j:j + Wo, 0]
+            cols = cols.reshape(KH * KW, N * Ho * Wo).T                 # (N*Ho*Wo, KH*KW), a view
+        else:
+            windows = sliding_window_view(x, (KH, KW), axis=(1, 2))    # (N, Ho, Wo, C, KH, KW), a view
+            cols = windows.transpose(0, 1, 2, 4, 5, 3).reshape(N * Ho * Wo, KH * KW * C)  # the one copy
+        out = cols @ W.reshape(KH * KW * C, F)                          # (N*Ho*Wo, F)
+        out += b
+        return out.reshape(N, Ho, Wo, F), (x.shape, cols)
+
+    def backward(self, dout, cache):
+        x_shape, cols = cache
+        W = self.params["W"]
+        KH, KW, C, F = W.shape
+        N, Ho, Wo, _ = dout.shape
+        dout_rows = dout.reshape(N * Ho * Wo, F)
+        # (F, N*Ho*Wo) @ (N*Ho*Wo, KH*KW*C), transposed back: BLAS is much faster this way round.
+        dW = (dout_rows.T @ cols).T
+        grads = {"W": dW.reshape(W.shape), "b": column_sums(dout_rows)}
+        if not self.input_grad:
+            return None, grads
+        # The input gradient of each kernel offset, one batched product:
+        # (KH*KW, N*Ho*Wo, F) @ (KH*KW, F, C) -> (KH*KW, N*Ho*Wo, C)
+        per_offset = np.matmul(dout_rows[None], W.reshape(KH * KW, C, F).transpose(0, 2, 1))
+        per_offset = per_offset.reshape(KH, KW, N, Ho, Wo, C)
+        dx = np.zeros(x_shape, dtype=dout.dtype)
+        # col2im: each kernel offset adds its gradient back where forward read it.
+        for i in range(KH):
+            for j in range(KW):
+                dx[:, i:i + Ho, j:j + Wo, :] += per_offset[i, j]
+        return dx, grads
+
+
+class MaxPool2D(Layer):
+    """Max pooling over non-overlapping 2x2 windows (stride 2).
+
+    x: (N, H, W, C) with H, W even -> out: (N, H/2, W/2, C)
+    The cache is a mask of the pixels that won their window; backward sends each
+    window's gradient to its winner only. (Exactly equal maxima would share it:
+    after a ReLU the only such ties are zeros, whose gradient the ReLU discards.)
+    """
+
+    def forward(self, x, training=False, rng=None):
+        N, H, W, C = x.shape
+        if H % 2 or W % 2:
+            raise ValueError(f"MaxPool2D needs even height and width, got {H}x{W}")
+        rows = x.reshape(N, H // 2, 2, W, C)
+        out = np.maximum(rows[:, :, 0], rows[:, :, 1]).reshape(N, H // 2, W // 2, 2, C)
+        out = np.maximum(out[:, :, :, 0], out[:, :, :, 1])              # (N, H/2, W/2, C)
+        # (pairwise maxima: numpy's max over two small axes is several times slower)
+        winners = x.reshape(N, H // 2, 2, W // 2, 2, C) == out[:, :, None, :, None, :]
+        return out, winners
+
+    def backward(self, dout, cache):
+        winners = cache
+        N, H2, _, W2, _, C = winners.shape
+        dx = winners * dout[:, :, None, :, None, :]
+        return dx.reshape(N, H2 * 2, W2 * 2, C), {}
+
+
+class ReLU(Layer):
+    """max(0, x), elementwise; any shape."""
+
+    def forward(self, x, training=False, rng=None):
+        return np.maximum(x, 0), x > 0
+
+    def backward(self, dout, cache):
+        return dout * cache, {}
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training, zero each unit with probability ``p`` and
+    scale the survivors by 1/(1-p), so inference is the identity. Any shape.
+    ``rng`` (a numpy Generator) makes the mask reproducible."""
+
+    def __init__(self, p):
+        if not 0 <= p < 1:
+            raise ValueError(f"dropout probability must be in [0, 1), got {p}")
+        self.p = p
+
+    def describe(self):
+        return {"type": "Dropout", "p": self.p}
+
+    def forward(self, x, training=False, rng=None):
+        if not training or self.p == 0:
+            return x, None
+        rng = rng if rng is not None else np.random.default_rng()
+        keep = (rng.random(x.shape, dtype=np.float32) >= self.p).astype(x.dtype) / x.dtype.type(1 - self.p)
+        return x * keep, keep
+
+    def backward(self, dout, cache):
+        return (dout if cache is None else dout * cache), {}
+
+
+class Flatten(Layer):
+    """(N, ...) -> (N, prod(...)); for images (N, H, W, C) the order is row, column, channel."""
+
+    def forward(self, x, training=False, rng=None):
+        return x.reshape(x.shape[0], -1), x.shape
+
+    def backward(self, dout, cache):
+        return dout.reshape(cache), {}
+
+
+class Dense(Layer):
+    """Fully connected: x (N, D) @ W (D, M) + b (M,) -> (N, M)."""
+
+    def __init__(self, in_features, out_features, rng=None):
+        rng = rng if rng is not None else np.random.default_rng()
+        self.params = {
+            "W": (rng.standard_normal((in_features, out_features))
+                  * np.sqrt(2.0 / in_features)).astype(np.float32),
+            "b": np.zeros(out_features, np.float32),
+        }
+
+    def describe(self):
+        D, M = self.params["W"].shape
+        return {"type": "Dense", "in_features": D, "out_features": M}
+
+    def forward(self, x, training=False, rng=None):
+        return x @ self.params["W"] + self.params["b"], x
+
+    def backward(self, dout, cache):
+        x = cache
+        grads = {"W": x.T @ dout, "b": column_sums(dout)}
+        return dout @ self.params["W"].T, grads
+
+
+def column_sums(rows):
+    """(M, K) -> (K,): the sum over rows, as a matrix-vector product (numpy's own
+    reduction is several times slower on tall, narrow arrays)."""
+    return np.ones(rows.shape[0], rows.dtype) @ rows
+
+
+def softmax(logits):
+    """Row-wise softmax of (N, K) logits, shifted by the row max so exp never overflows."""
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def softmax_cross_entropy(logits, labels):
+    """Mean cross-entropy of softmax(logits) against integer labels, and its gradient.
+
+    logits: (N, K); labels: (N,) ints in [0, K).
+    Returns (loss, dlogits) with dlogits (N, K) = (softmax - onehot) / N: the
+    fused gradient, exact and cheaper than going through softmax's Jacobian.
+    """
+    N = logits.shape[0]
+    z = logits - logits.max(axis=1, keepdims=True)
+    log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    loss = -log_probs[np.arange(N), labels].mean()
+    dlogits = np.exp(log_probs)
+    dlogits[np.arange(N), labels] -= 1
+    return float(loss), dlogits / N
+
+
+LAYER_TYPES = {cls.__name__: cls for cls in (Conv2D, MaxPool2D, ReLU, Dropout, Flatten, Dense)}

@@ -1,0 +1,117 @@
+"""The network: an ordered list of named layers, and the seed's architecture.
+
+Parameters live in the layers; ``Network.params`` exposes them under stable
+names (``conv1.W``, ``conv1.b``, ...), which are also the keys of the weights
+file and all an optimiser ever sees.
+"""
+import numpy as np
+
+from .layers import LAYER_TYPES, Conv2D, softmax, softmax_cross_entropy
+
+
+class Network:
+    """Layers applied in order. ``layers`` is a list of (name, layer) pairs."""
+
+    def __init__(self, layers):
+        names = [name for name, _ in layers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"layer names must be unique: {names}")
+        self.layers = list(layers)
+
+    # -- parameters -----------------------------------------------------------------
+    @property
+    def params(self):
+        """{"conv1.W": array, ...}: the live arrays (updating them in place updates the net)."""
+        return {f"{name}.{key}": value
+                for name, layer in self.layers for key, value in layer.params.items()}
+
+    def set_params(self, params):
+        """Replace every parameter by the array of the same name (shapes must match)."""
+        for name, layer in self.layers:
+            for key, old in layer.params.items():
+                new = params[f"{name}.{key}"]
+                if new.shape != old.shape:
+                    raise ValueError(f"{name}.{key}: shape {new.shape}, expected {old.shape}")
+                layer.params[key] = new
+
+    def astype(self, dtype):
+        """Cast every parameter (float64 for gradient checks); returns self."""
+        self.set_params({k: v.astype(dtype) for k, v in self.params.items()})
+        return self
+
+    def architecture(self):
+        """A JSON-able list describing every layer, enough to rebuild the network."""
+        return [{"name": name, **layer.describe()} for name, layer in self.layers]
+
+    @classmethod
+    def from_architecture(cls, spec, seed=0):
+        rng = np.random.default_rng(seed)
+        layers = []
+        for entry in spec:
+            entry = dict(entry)
+            name, kind = entry.pop("name"), entry.pop("type")
+            if kind not in LAYER_TYPES:
+                raise ValueError(f"unknown layer type {kind!r}")
+            if kind in ("Conv2D", "Dense"):
+                entry["rng"] = rng
+            layers.append((name, LAYER_TYPES[kind](**entry)))
+        if layers and isinstance(layers[0][1], Conv2D):
+            layers[0][1].input_grad = False   # the input is the image: no gradient needed
+        return cls(layers)
+
+    # -- passes -----------------------------------------------------------------------
+    def forward(self, x, training=False, rng=None):
+        """x: (N, 28, 28, 1) -> logits (N, 10), and the per-layer caches for backward."""
+        caches = []
+        for _, layer in self.layers:
+            x, cache = layer.forward(x, training=training, rng=rng)
+            caches.append(cache)
+        return x, caches
+
+    def backward(self, dlogits, caches):
+        """Gradients of every parameter, named as in ``params``, from dloss/dlogits."""
+        grads = {}
+        dout = dlogits
+        for (name, layer), cache in zip(reversed(self.layers), reversed(caches)):
+            dout, layer_grads = layer.backward(dout, cache)
+            for key, g in layer_grads.items():
+                grads[f"{name}.{key}"] = g
+        return grads
+
+    def loss(self, x, labels, training=True, rng=None):
+        """Mean cross-entropy on a batch and the gradient of every parameter."""
+        logits, caches = self.forward(x, training=training, rng=rng)
+        loss, dlogits = softmax_cross_entropy(logits, labels)
+        return loss, self.backward(dlogits, caches)
+
+    def predict(self, x, batch_size=500):
+        """Class probabilities (N, 10) for images x (N, 28, 28, 1), dropout off."""
+        out = [softmax(self.forward(x[i:i + batch_size])[0]) for i in range(0, len(x), batch_size)]
+        return np.concatenate(out) if out else np.zeros((0, 10), np.float32)
+
+
+def seed_architecture():
+    """The seed's network, as a description (see ``Network.from_architecture``).
+
+    (N,28,28,1) conv 5x5 -> (N,24,24,20) pool -> (N,12,12,20)
+                conv 5x5 -> (N,8,8,40)   pool -> (N,4,4,40) -> 640 -> 256 -> 10
+    """
+    return [
+        {"name": "conv1", "type": "Conv2D", "in_channels": 1, "out_channels": 20, "kernel_size": 5},
+        {"name": "relu1", "type": "ReLU"},
+        {"name": "pool1", "type": "MaxPool2D"},
+        {"name": "drop1", "type": "Dropout", "p": 0.2},
+        {"name": "conv2", "type": "Conv2D", "in_channels": 20, "out_channels": 40, "kernel_size": 5},
+        {"name": "relu2", "type": "ReLU"},
+        {"name": "pool2", "type": "MaxPool2D"},
+        {"name": "drop2", "type": "Dropout", "p": 0.2},
+        {"name": "flatten", "type": "Flatten"},
+        {"name": "dense1", "type": "Dense", "in_features": 640, "out_features": 256},
+        {"name": "relu3", "type": "ReLU"},
+        {"name": "dense2", "type": "Dense", "in_features": 256, "out_features": 10},
+    ]
+
+
+def build_seed_network(seed=0):
+    """The seed's CNN with He-initialised weights from ``seed``."""
+    return Network.from_architecture(seed_architecture(), seed=seed)

@@ -1,0 +1,90 @@
+"""Canvas pixels -> the 28x28 image the network expects, following MNIST's recipe.
+
+MNIST digits are white on black, their bounding box fitted into 20x20 pixels
+(aspect ratio kept, grey levels from area averaging), pasted into a 28x28 field
+so that their centre of mass sits at the field's centre. The network has only
+ever seen such images, so a drawing must be made to look like one:
+
+    rgba (H, W, 4) uint8 --ink--> (H, W) in [0, 1] --crop to the ink's box-->
+    --area-average the longer side to 20 px--> --paste, centre of mass at the centre-->
+    (28, 28) float32 in [0, 1]
+
+Background handling: a canvas with transparent pixels is read by its alpha
+(ink = opacity); an opaque one by its brightness, against the background level
+read from its border, so dark-on-light and light-on-dark both work.
+"""
+import numpy as np
+
+FIELD = 28          # output side
+BOX = 20            # the digit's longer side inside the field
+INK_THRESHOLD = 0.1  # fraction of full contrast that counts as ink for the bounding box
+
+
+def ink(rgba):
+    """(H, W, 4) uint8 canvas pixels -> (H, W) float32 ink in [0, 1] (1 = full stroke)."""
+    rgba = np.asarray(rgba)
+    if rgba.ndim == 2:                       # already a grey image: bright ink assumed
+        grey = rgba.astype(np.float32)
+        return grey / 255 if rgba.dtype == np.uint8 else grey
+    if rgba.ndim != 3 or rgba.shape[2] != 4 or rgba.dtype != np.uint8:
+        raise ValueError(f"expected canvas pixels as (H, W, 4) uint8, got {rgba.shape} {rgba.dtype}")
+    alpha = rgba[..., 3]
+    if alpha.min() < 255:                    # transparent background: the stroke is what is opaque
+        return alpha.astype(np.float32) / 255
+    r, g, b = (rgba[..., i].astype(np.float32) for i in range(3))
+    luminance = (0.299 / 255) * r + (0.587 / 255) * g + (0.114 / 255) * b
+    border = np.concatenate([luminance[0], luminance[-1], luminance[:, 0], luminance[:, -1]])
+    background = float(np.median(border))
+    if background >= 0.5:                    # dark ink on a light page
+        strength = (background - luminance) / background
+    else:                                    # light ink on a dark page
+        strength = (luminance - background) / (1 - background)
+    return np.clip(strength, 0, 1)
+
+
+def area_resize_matrix(n_in, n_out):
+    """(n_out, n_in) matrix that area-averages a line of n_in pixels into n_out.
+
+    Output pixel k covers input span [k*s, (k+1)*s) with s = n_in / n_out; its
+    value is the mean of the input over that span, each input pixel weighted by
+    how much of it lies inside. Rows sum to 1.
+    """
+    scale = n_in / n_out
+    edges = np.arange(n_out + 1) * scale
+    j = np.arange(n_in)
+    lo = np.maximum(j[None, :], edges[:-1, None])
+    hi = np.minimum(j[None, :] + 1, edges[1:, None])
+    return (np.clip(hi - lo, 0, None) / scale).astype(np.float32)
+
+
+def centre_of_mass(image):
+    """(row, col) centre of mass of a 2-D non-negative image, in pixel-index coordinates."""
+    total = image.sum()
+    rows = np.arange(image.shape[0], dtype=np.float64)
+    cols = np.arange(image.shape[1], dtype=np.float64)
+    return (float(image.sum(axis=1) @ rows / total), float(image.sum(axis=0) @ cols / total))
+
+
+def to_mnist(rgba):
+    """Canvas pixels (H, W, 4) uint8 -> (28, 28) float32 in [0, 1], white digit on black.
+
+    Returns None when the canvas holds no ink: a blank canvas is not a digit.
+    """
+    strength = ink(rgba)
+    inked = strength > INK_THRESHOLD
+    rows, cols = np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
+    if rows.size == 0:
+        return None
+    crop = strength[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]     # (h, w), the ink's box
+    h, w = crop.shape
+    scale = BOX / max(h, w)
+    new_h, new_w = max(1, round(h * scale)), max(1, round(w * scale))
+    digit = area_resize_matrix(h, new_h) @ crop @ area_resize_matrix(w, new_w).T  # (new_h, new_w)
+
+    com_row, com_col = centre_of_mass(digit)
+    centre = (FIELD - 1) / 2                                          # 13.5: between pixels 13 and 14
+    top = min(max(round(centre - com_row), 0), FIELD - new_h)
+    left = min(max(round(centre - com_col), 0), FIELD - new_w)
+    field = np.zeros((FIELD, FIELD), np.float32)
+    field[top:top + new_h, left:left + new_w] = digit
+    return np.clip(field, 0, 1)
