@@ -65,6 +65,35 @@ def centre_of_mass(image):
     return (float(image.sum(axis=1) @ rows / total), float(image.sum(axis=0) @ cols / total))
 
 
+def fit_box(crop):
+    """(h, w) ink crop -> the digit with its longer side area-averaged to 20 px, aspect kept."""
+    h, w = crop.shape
+    scale = BOX / max(h, w)
+    new_h, new_w = max(1, round(h * scale)), max(1, round(w * scale))
+    return area_resize_matrix(h, new_h) @ crop @ area_resize_matrix(w, new_w).T   # (new_h, new_w)
+
+
+def centre_in_field(digit):
+    """Paste a digit (h, w <= 20) into 28x28 so its centre of mass lands on the centre.
+
+    The shift is fractional: the digit is spread over the two nearest integer
+    positions on each axis (bilinear), which moves the centre of mass exactly
+    where it should go, instead of up to half a pixel off.
+    """
+    h, w = digit.shape
+    com_row, com_col = centre_of_mass(digit)
+    centre = (FIELD - 1) / 2                          # 13.5: between pixels 13 and 14
+    top = min(max(centre - com_row, 0.0), FIELD - h)  # keep the whole digit inside the field
+    left = min(max(centre - com_col, 0.0), FIELD - w)
+    t, l = int(np.floor(top)), int(np.floor(left))
+    ft, fl = top - t, left - l
+    field = np.zeros((FIELD + 1, FIELD + 1), np.float32)
+    for dr, wr in ((0, 1 - ft), (1, ft)):
+        for dc, wc in ((0, 1 - fl), (1, fl)):
+            field[t + dr:t + dr + h, l + dc:l + dc + w] += (wr * wc) * digit
+    return field[:FIELD, :FIELD]                      # the extra row/column only ever gets weight 0
+
+
 def to_mnist(rgba):
     """Canvas pixels (H, W, 4) uint8 -> (28, 28) float32 in [0, 1], white digit on black.
 
@@ -76,15 +105,4 @@ def to_mnist(rgba):
     if rows.size == 0:
         return None
     crop = strength[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]     # (h, w), the ink's box
-    h, w = crop.shape
-    scale = BOX / max(h, w)
-    new_h, new_w = max(1, round(h * scale)), max(1, round(w * scale))
-    digit = area_resize_matrix(h, new_h) @ crop @ area_resize_matrix(w, new_w).T  # (new_h, new_w)
-
-    com_row, com_col = centre_of_mass(digit)
-    centre = (FIELD - 1) / 2                                          # 13.5: between pixels 13 and 14
-    top = min(max(round(centre - com_row), 0), FIELD - new_h)
-    left = min(max(round(centre - com_col), 0), FIELD - new_w)
-    field = np.zeros((FIELD, FIELD), np.float32)
-    field[top:top + new_h, left:left + new_w] = digit
-    return np.clip(field, 0, 1)
+    return np.clip(centre_in_field(fit_box(crop)), 0, 1)
