@@ -1,0 +1,107 @@
+"""Evaluate a training run's chosen epoch once and write the shipped model.
+
+    python -m train.export --run runs/main [--epoch N] [--validation-run runs/val] [--out web/model]
+
+The epoch defaults to the one the validation run scored best on (ties: the
+later one); held-out (images 50,000-59,999) and official test accuracy are
+measured here, once, after the choice is made.
+"""
+import argparse
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+from pycore import weights
+from pycore.inference import Classifier
+from pycore.network import seed_architecture
+from . import data
+from .evaluate import evaluate_reported_sets, format_report
+
+ROOT = Path(__file__).resolve().parent.parent
+WEIGHTS_NAME, METRICS_NAME = "mnist-cnn.npz", "metrics.json"
+
+
+def run_state(run):
+    with np.load(Path(run) / "checkpoint.npz", allow_pickle=False) as npz:
+        return json.loads(npz["state"].tobytes().decode())
+
+
+def best_validation_epoch(history):
+    scored = [e for e in history if "val_accuracy" in e]
+    if not scored:
+        raise SystemExit("the validation run has no val_accuracy entries")
+    return max(scored, key=lambda e: (e["val_accuracy"], e["epoch"]))["epoch"]
+
+
+def misclassified_images(dataset, results, limit=40):
+    """The first ``limit`` wrong test digits as 28x28 uint8 lists, for the page's strip of mistakes."""
+    return [{**w, "pixels": dataset["test_images"][w["index"]].reshape(-1).tolist()}
+            for w in results["test"]["wrong"][:limit]]
+
+
+def export(run, epoch, out, validation_run=None, data_folder=None):
+    state = run_state(run)
+    validation = run_state(validation_run) if validation_run else None
+    if epoch is None:
+        if validation is None:
+            raise SystemExit("give --epoch or a --validation-run to choose it")
+        epoch = best_validation_epoch(validation["history"])
+    source = Path(run) / f"epoch-{epoch:02d}.npz"
+    net, meta = weights.from_bytes(source.read_bytes())
+    dataset = data.load(data_folder)
+    results = evaluate_reported_sets(Classifier(net, meta), dataset)
+    print(format_report(results))
+
+    summary = {k: {"correct": v["correct"], "total": v["total"], "accuracy": v["accuracy"]}
+               for k, v in results.items()}
+    blob = weights.to_bytes(net, {**summary, "epoch": epoch, "data": data.checksums()})
+    # float32 as trained; the round trip must give the very same predictions
+    reloaded = Classifier.from_bytes(blob)
+    if evaluate_reported_sets(reloaded, dataset)["test"]["correct"] != results["test"]["correct"]:
+        raise SystemExit("the exported weights do not reproduce the evaluated accuracy")
+
+    history = [e for e in state["history"] if e["epoch"] <= epoch]
+    metrics = {
+        **summary,
+        "held_out": {**summary["held_out"], "confusion": results["held_out"]["confusion"],
+                     "wrong": results["held_out"]["wrong"]},
+        "test": {**summary["test"], "confusion": results["test"]["confusion"], "wrong": results["test"]["wrong"]},
+        "test_mistakes": misclassified_images(dataset, results),
+        "epoch": epoch,
+        "protocol": ("trained on MNIST training images 0-49,999, each also rotated +15 and -15 degrees "
+                     "(150,000), with a fresh random distortion per batch; held-out: training images "
+                     "50,000-59,999; test: the official 10,000 test images"),
+        "architecture": seed_architecture(),
+        "parameters": int(sum(v.size for v in net.params.values())),
+        "hyperparameters": state["config"],
+        "history": history,
+        "validation_history": validation["history"] if validation else None,
+        "epoch_choice": ("best validation accuracy (images 45,000-49,999, run trained on 0-44,999)"
+                         if validation else "given on the command line"),
+        "training_time_s": round(sum(e["seconds"] for e in history), 1),
+        "data": data.checksums(),
+        "weights": {"file": WEIGHTS_NAME, "bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest(),
+                    "dtype": "float32"},
+    }
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / WEIGHTS_NAME).write_bytes(blob)
+    (out / METRICS_NAME).write_text(json.dumps(metrics, indent=1) + "\n")
+    print(f"wrote {out / WEIGHTS_NAME} ({len(blob):,} bytes) and {out / METRICS_NAME} (epoch {epoch})")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m train.export", description=__doc__.split("\n")[0])
+    parser.add_argument("--run", default="runs/main", help="the training run's folder")
+    parser.add_argument("--epoch", type=int, help="which epoch to ship (default: best on --validation-run)")
+    parser.add_argument("--validation-run", help="a run trained with --validation=N, to choose the epoch")
+    parser.add_argument("--out", default=str(ROOT / "web" / "model"))
+    parser.add_argument("--data", help="folder with the four MNIST idx files")
+    args = parser.parse_args(argv)
+    export(args.run, args.epoch, args.out, args.validation_run, args.data)
+
+
+if __name__ == "__main__":
+    main()
