@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The two commands a new machine needs (Debian, Python 3.12, node/npm):
+#
+#   ./run.sh serve [--port N]   set up, build dist/ and serve the app on 127.0.0.1
+#   ./run.sh test  [pytest args] set up (Chromium included) and run every test
+#
+# Set-up is idempotent: a virtual environment in .venv with the project and its
+# dev extra; for the tests, Debian's chromium if /usr/bin/chromium is missing.
+# Downloads (Pyodide, the NumPy wheel for it, MNIST) are verified and cached in
+# ${XDG_CACHE_HOME:-~/.cache}/mnist-draw by build.py and train/data.py.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+find_python() {
+    for candidate in python3.12 python3 python; do
+        if command -v "$candidate" >/dev/null 2>&1 &&
+           "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null; then
+            echo "$candidate"; return
+        fi
+    done
+    echo "error: Python 3.12 is needed (Pyodide 0.27.7 runs 3.12); install python3.12" >&2
+    exit 1
+}
+
+setup_python() {
+    if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))'; then
+        rm -rf .venv
+        "$(find_python)" -m venv .venv
+    fi
+    local stamp=.venv/.installed
+    if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+        .venv/bin/python -m pip install --quiet --upgrade pip
+        .venv/bin/python -m pip install --quiet -e ".[dev]"
+        touch "$stamp"
+    fi
+}
+
+setup_chromium() {
+    if [ -x /usr/bin/chromium ]; then return; fi
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "installing Debian's chromium for the browser tests ..."
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+}
+
+command="${1:-}"
+shift || true
+case "$command" in
+    serve)
+        setup_python
+        exec .venv/bin/python build.py serve "$@"
+        ;;
+    test)
+        setup_python
+        setup_chromium
+        .venv/bin/python build.py
+        exec .venv/bin/python -m pytest "$@"
+        ;;
+    *)
+        echo "usage: ./run.sh serve [--port N] | ./run.sh test [pytest args]" >&2
+        exit 2
+        ;;
+esac
