@@ -74,6 +74,14 @@ SKIP_SUFFIXES = {".pyc", ".pyo", ".swp"}
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: the same sources give the same wheel
 SW_VERSION_PLACEHOLDER = "__MANIFEST_VERSION__"
 
+# The policy of web/index.html's <meta http-equiv="Content-Security-Policy"> (see the comment
+# there for what Pyodide needs); `serve` also sends it as a header, which is what governs
+# the worker's own script context. A test checks that the two agree.
+CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; "
+                           "worker-src 'self'; connect-src 'self'; img-src 'self'; "
+                           "style-src 'self'; manifest-src 'self'; base-uri 'none'; "
+                           "form-action 'none'")
+
 MIME_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -461,6 +469,7 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
     def end_headers(self):
         self.send_header("Cache-Control", "no-cache")
         self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         super().end_headers()
 
     def log_message(self, format, *args):

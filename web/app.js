@@ -29,7 +29,8 @@
   }
 
   function fail(message) {
-    setState("error", `${message} Reload the page to try again.`);
+    const sentence = /[.!?]$/.test(message.trim()) ? message.trim() : `${message.trim()}.`;
+    setState("error", `${sentence} Reload the page to try again.`);
     $("#status").setAttribute("role", "alert");
   }
 
@@ -425,6 +426,7 @@
     try {
       const info = await worker.ready;
       python = worker;
+      workerInfo = info;
       performance.mark("mnist-ready");
       progressBar.value = progressBar.max;
       $("#versions").textContent = `Python ${info.python}, NumPy ${info.numpy}, Pyodide ${info.pyodide}; ` +
@@ -439,8 +441,15 @@
   }
 
   /* For tests and the browser benchmark: one end-to-end prediction of the current canvas
-     (resolves after it is rendered), and the worker's memory figures. */
+     (resolves after it is rendered), the worker's answer for given pixels (not rendered),
+     the worker's memory figures, and what the worker reported when it started. */
+  let workerInfo = null;
   window.mnistDraw = Object.freeze({
+    get info() { return workerInfo; },
+    async classify(width, height, pixels) {
+      if (!python) throw new Error("not ready");
+      return python.request("classify", { width, height, pixels }, [pixels]);
+    },
     async predictNow() {
       if (!python) throw new Error("not ready");
       const { reply, started } = await predict(snapshot());

@@ -26,8 +26,11 @@ const STAGES = 4;
 let pyodide = null;
 let classifier = null;   // PyProxy of pycore.inference.Classifier, kept for the worker's life
 let sys = null;          // PyProxy of the sys module (stats)
+let numpy = null;        // PyProxy of the numpy module
+const stageStarts = [];  // performance.now() at the start of each stage
 
 function progress(stage, label) {
+  stageStarts.push(performance.now());
   self.postMessage({ type: "progress", stage, stages: STAGES, label });
 }
 
@@ -41,7 +44,23 @@ async function start() {
   progress(1, "Starting Python (Pyodide runtime)");
   try {
     importScripts(RUNTIME + "pyodide.js");
-    pyodide = await loadPyodide({ indexURL: RUNTIME, fullStdLib: false });
+    // When pyodide.asm.wasm is missing or broken, Pyodide 0.27.7 only logs
+    // "wasm instantiation failed!" with console.warn and loadPyodide never settles;
+    // watch for that warning (and the error logged after it) and fail instead of hanging.
+    const warn = console.warn;
+    let failed;
+    const wasmFailure = new Promise((_, reject) => { failed = reject; });
+    let sawFailure = false;
+    console.warn = (...args) => {
+      warn.apply(console, args);
+      if (sawFailure) failed(args[0]);
+      else if (String(args[0]).includes("wasm instantiation failed")) sawFailure = true;
+    };
+    try {
+      pyodide = await Promise.race([loadPyodide({ indexURL: RUNTIME, fullStdLib: false }), wasmFailure]);
+    } finally {
+      console.warn = warn;
+    }
   } catch (error) {
     throw new StartError(`The Python runtime (pyodide/) could not be loaded: ${error.message || error}`);
   }
@@ -81,14 +100,14 @@ async function start() {
 
   progress(4, "Warming up");
   sys = pyodide.pyimport("sys");
-  const numpy = pyodide.pyimport("numpy");
+  numpy = pyodide.pyimport("numpy");
   const info = {
     pyodide: pyodide.version,
     python: sys.version.split(" ")[0],
     numpy: numpy.__version__,
     startMs: 0,
+    stageMs: {},
   };
-  numpy.destroy();
   // One prediction on a small synthetic stroke, so the first real one is not slow.
   const size = 56;
   const warm = new Uint8ClampedArray(size * size * 4).fill(255);
@@ -97,6 +116,10 @@ async function start() {
   }
   classify(size, size, warm.buffer);
   info.startMs = performance.now() - t0;
+  stageStarts.push(performance.now());
+  ["runtime", "packages", "weights", "warmup"].forEach((name, i) => {
+    info.stageMs[name] = stageStarts[i + 1] - stageStarts[i];
+  });
   return info;
 }
 
@@ -126,7 +149,6 @@ function classify(width, height, pixels) {
   };
   try {
     const flat = keep(pyodide.toPy(new Uint8Array(pixels)));
-    const numpy = keep(pyodide.pyimport("numpy"));
     const rgba = keep(keep(numpy.frombuffer.callKwargs(flat, { dtype: "uint8" })).reshape(height, width, 4));
     const prediction = keep(classifier.classify(rgba));
     if (prediction === undefined || prediction === null) return { blank: true };

@@ -1,0 +1,205 @@
+"""The built site, served on 127.0.0.1, and Debian's Chromium driven by Playwright.
+
+Shared by tests/e2e and tests/parity (each conftest loads this file once, under one
+module name, so the site is built and the browser started once per session) and by
+bench/browser.py.
+
+Environment knobs (all optional):
+    MNIST_DRAW_CHROMIUM    the Chromium binary (default /usr/bin/chromium)
+    MNIST_DRAW_MODEL_DIR   model folder to build with (default web/model)
+"""
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).absolute().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))   # the tests compare against the repository's pycore
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic",
+                 "--no-first-run"]
+READY_TIMEOUT_MS = 120_000     # a loaded 2-core CI machine can take a while to start Python
+
+
+def load_build_module():
+    """build.py as a module (it is a script at the repo root, not a package)."""
+    if "mnist_draw_build" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("mnist_draw_build", ROOT / "build.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["mnist_draw_build"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["mnist_draw_build"]
+
+
+def model_dir() -> Path:
+    return Path(os.environ.get("MNIST_DRAW_MODEL_DIR") or ROOT / "web" / "model")
+
+
+@dataclass
+class Site:
+    dist: Path
+    url: str
+    manifest: dict
+    server: object = field(repr=False)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def build_and_serve(workdir: Path) -> Site:
+    """Build dist/ into workdir (never the repo's own dist/) and serve it on a free port."""
+    build = load_build_module()
+    dist = workdir / "dist"
+    manifest = build.build(dist=dist, model_dir=model_dir())
+    server, url = build.serve_in_thread(dist)
+    return Site(dist=dist, url=url, manifest=manifest, server=server)
+
+
+def chromium_path() -> str:
+    path = os.environ.get("MNIST_DRAW_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        raise RuntimeError(f"Chromium not found at {path}: install Debian's chromium "
+                           "(apt-get install -y chromium) or set MNIST_DRAW_CHROMIUM")
+    return path
+
+
+def launch(playwright):
+    return playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+
+
+# ------------------------------------------------------------------ page helpers
+
+def wait_ready(page, timeout=READY_TIMEOUT_MS):
+    page.wait_for_selector("body:not([data-state=loading])", timeout=timeout)
+    state = page.get_attribute("body", "data-state")
+    assert state == "ready", f"page state {state!r}: {page.inner_text('#status')}"
+
+
+def predictions(page) -> int:
+    return int(page.get_attribute("body", "data-predictions"))
+
+
+def probabilities(page) -> np.ndarray:
+    values = page.eval_on_selector_all(
+        "[data-digit]", "rows => rows.map(r => [Number(r.dataset.digit), r.dataset.prob])")
+    out = np.zeros(10)
+    for digit, prob in values:
+        out[digit] = float(prob)
+    return out
+
+
+def highlighted(page) -> list[int]:
+    return page.eval_on_selector_all("[data-digit].predicted",
+                                     "rows => rows.map(r => Number(r.dataset.digit))")
+
+
+def wait_prediction_after(page, count_before: int, timeout=30_000):
+    """Wait until a prediction newer than count_before is rendered and none is pending."""
+    page.wait_for_function(
+        "n => document.body.dataset.busy === 'false' && Number(document.body.dataset.predictions) > n",
+        arg=count_before, timeout=timeout)
+
+
+def draw_strokes(page, strokes, steps=4):
+    """Draw strokes with the mouse; each stroke a list of (x, y) fractions of the box.
+    Returns after the last stroke's prediction is rendered."""
+    box = page.locator("#draw").bounding_box()
+    at = lambda fx, fy: (box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+    before = predictions(page)
+    for stroke in strokes:
+        page.mouse.move(*at(*stroke[0]))
+        page.mouse.down()
+        for point in stroke[1:]:
+            page.mouse.move(*at(*point), steps=steps)
+        page.mouse.up()
+    wait_prediction_after(page, before)
+
+
+def canvas_rgba(page, selector: str) -> np.ndarray:
+    """getImageData of a canvas on the page, as (H, W, 4) uint8."""
+    width, height, data = page.eval_on_selector(selector, """canvas => {
+        const image = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+        let text = "";
+        for (let i = 0; i < image.data.length; i += 0x8000) {
+            text += String.fromCharCode.apply(null, image.data.subarray(i, i + 0x8000));
+        }
+        return [canvas.width, canvas.height, btoa(text)];
+    }""")
+    return np.frombuffer(base64.b64decode(data), np.uint8).reshape(height, width, 4)
+
+
+def classify_in_browser(page, rgba: np.ndarray) -> dict:
+    """Send pixels to the page's worker (window.mnistDraw.classify): the Pyodide result."""
+    height, width = rgba.shape[:2]
+    reply = page.evaluate("""async ([width, height, data]) => {
+        const bytes = Uint8Array.from(atob(data), c => c.charCodeAt(0));
+        const reply = await window.mnistDraw.classify(width, height, bytes.buffer);
+        return reply.blank ? {blank: true}
+            : {blank: false, probabilities: Array.from(reply.probabilities),
+               image: Array.from(reply.image)};
+    }""", [width, height, base64.b64encode(np.ascontiguousarray(rgba, np.uint8).tobytes()).decode()])
+    if not reply["blank"]:
+        reply["probabilities"] = np.array(reply["probabilities"], np.float32)
+        reply["image"] = np.array(reply["image"], np.float32).reshape(28, 28)
+    return reply
+
+
+def shape_points(name: str) -> list[list[tuple[float, float]]]:
+    """Clear, MNIST-like digits as strokes of (x, y) box fractions."""
+    if name == "1":
+        return [[(0.52, 0.18), (0.50, 0.50), (0.48, 0.82)]]
+    if name == "0":
+        angles = np.linspace(0, 2 * np.pi, 41)
+        return [[(0.5 + 0.19 * np.sin(a), 0.5 - 0.31 * np.cos(a)) for a in angles]]
+    if name == "7":
+        return [[(0.28, 0.2), (0.72, 0.2), (0.58, 0.5), (0.45, 0.82)]]
+    raise ValueError(name)
+
+
+def manifest_of(dist: Path) -> dict:
+    return json.loads((dist / "manifest.json").read_text())
+
+
+def new_workdir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="mnist-draw-test-"))
+
+
+# ------------------------------------------------------------------ one per test session
+
+_shared: dict = {}
+
+
+def shared_site() -> Site:
+    if "site" not in _shared:
+        _shared["workdir"] = new_workdir()
+        _shared["site"] = build_and_serve(_shared["workdir"])
+    return _shared["site"]
+
+
+def shared_browser():
+    if "browser" not in _shared:
+        from playwright.sync_api import sync_playwright
+        _shared["playwright"] = sync_playwright().start()
+        _shared["browser"] = launch(_shared["playwright"])
+    return _shared["browser"]
+
+
+def shutdown():
+    """Close the browser, stop the server, remove the build (idempotent)."""
+    if "browser" in _shared:
+        _shared.pop("browser").close()
+        _shared.pop("playwright").stop()
+    if "site" in _shared:
+        _shared.pop("site").close()
+        shutil.rmtree(_shared.pop("workdir"), ignore_errors=True)

@@ -1,0 +1,203 @@
+"""The built site in Debian's Chromium: the page contract of ARCHITECTURE.md, drawing,
+offline use, privacy and error states."""
+import json
+import re
+import sys
+
+import numpy as np
+import pytest
+
+from pycore.preprocess import to_mnist
+
+harness = sys.modules["mnist_draw_harness"]   # loaded by conftest.py
+pytestmark = pytest.mark.e2e
+
+
+def test_ready_with_contract_elements(ready_page, site):
+    page = ready_page
+    assert page.locator("canvas#draw").count() == 1
+    assert page.locator("canvas#preview").count() == 1
+    assert page.locator("button#clear").count() == 1
+    assert [page.get_attribute(f'[data-digit="{d}"]', "data-prob") for d in range(10)] == ["0"] * 10
+    assert page.locator(".predicted").count() == 0
+    assert harness.predictions(page) == 0
+    assert page.errors == []
+
+
+def test_about_reads_the_metrics_file(ready_page, site):
+    metrics = json.loads((site.dist / "model" / "metrics.json").read_text())
+    page = ready_page
+    page.wait_for_function("document.querySelector('#layers tbody').rows.length > 1")
+    about = page.inner_text("#about")
+    for part in ("test", "held_out"):
+        if part in metrics:
+            assert f"{metrics[part]['correct']:,}" in about
+    assert f"{100 * metrics['test']['accuracy']:.2f} %" in page.inner_text("#accuracy")
+    # one row per layer, plus the input row
+    assert page.locator("#layers tbody tr").count() == len(metrics["architecture"]) + 1
+    assert len(page.locator("#resources a").all()) == 5
+
+
+@pytest.mark.parametrize("digit", ["1", "0", "7"])
+def test_mouse_drawn_digit_is_predicted_and_highlighted(ready_page, digit):
+    page = ready_page
+    harness.draw_strokes(page, harness.shape_points(digit))
+    probabilities = harness.probabilities(page)
+    assert abs(probabilities.sum() - 1) < 1e-3
+    assert harness.highlighted(page) == [int(np.argmax(probabilities))]
+    assert int(np.argmax(probabilities)) == int(digit), f"probabilities {probabilities.round(3)}"
+    colour = page.eval_on_selector(".predicted", "el => getComputedStyle(el).color")
+    red, green, blue = map(int, re.findall(r"\d+", colour)[:3])
+    assert blue > 150 and blue > red + 60 and blue > green + 30, f"highlight colour {colour}"
+
+
+def test_prediction_follows_every_stroke_end(ready_page):
+    page = ready_page
+    strokes = harness.shape_points("7")
+    harness.draw_strokes(page, strokes)
+    first = harness.predictions(page)
+    harness.draw_strokes(page, [[(0.35, 0.5), (0.65, 0.5)]])   # a bar across the 7
+    assert harness.predictions(page) > first
+    assert page.get_attribute("body", "data-busy") == "false"
+
+
+def test_preview_is_cpython_preprocessing_of_the_canvas(ready_page):
+    page = ready_page
+    harness.draw_strokes(page, harness.shape_points("7"))
+    canvas = harness.canvas_rgba(page, "#draw")
+    preview = harness.canvas_rgba(page, "#preview")
+    expected = to_mnist(canvas)
+    assert expected is not None and preview.shape == (28, 28, 4)
+    shown = preview[..., 0].astype(np.float32) / 255
+    assert np.abs(shown - expected).max() <= 0.6 / 255   # the preview rounds to 8 bits
+    assert (preview[..., 0] == preview[..., 1]).all() and (preview[..., 3] == 255).all()
+
+
+def test_clear_resets_drawing_and_prediction(ready_page):
+    page = ready_page
+    harness.draw_strokes(page, harness.shape_points("1"))
+    count = harness.predictions(page)
+    page.click("#clear")
+    assert [page.get_attribute(f'[data-digit="{d}"]', "data-prob") for d in range(10)] == ["0"] * 10
+    assert page.locator(".predicted").count() == 0
+    assert (harness.canvas_rgba(page, "#draw")[..., :3] == 255).all()
+    assert (harness.canvas_rgba(page, "#preview")[..., :3] == 0).all()
+    page.wait_for_timeout(300)   # a late reply for the cleared drawing must not come back
+    assert page.locator(".predicted").count() == 0
+    assert harness.predictions(page) == count
+
+
+def test_touch_drawing(browser, site):
+    context = browser.new_context(service_workers="block", has_touch=True, is_mobile=True,
+                                  viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    try:
+        page = context.new_page()
+        page.goto(site.url)
+        harness.wait_ready(page)
+        assert page.eval_on_selector("#draw", "c => getComputedStyle(c).touchAction") == "none"
+        page.evaluate("""() => { window.pointerTypes = [];
+            document.querySelector('#draw').addEventListener('pointerdown',
+                e => window.pointerTypes.push(e.pointerType)); }""")
+        box = page.locator("#draw").bounding_box()
+        cdp = context.new_cdp_session(page)
+        points = [(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * (0.2 + 0.6 * i / 15))
+                  for i in range(16)]
+        before = harness.predictions(page)
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart",
+                                              "touchPoints": [{"x": points[0][0], "y": points[0][1]}]})
+        for x, y in points[1:]:
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        harness.wait_prediction_after(page, before)
+        assert page.evaluate("window.pointerTypes") == ["touch"]
+        canvas = harness.canvas_rgba(page, "#draw")
+        assert canvas.shape[0] == round(box["height"] * 2)        # device-pixel-ratio aware
+        assert (canvas[..., 0] < 128).mean() > 0.01                # ink is there
+        assert len(harness.highlighted(page)) == 1
+        assert page.evaluate("document.scrollingElement.scrollTop") == 0
+    finally:
+        context.close()
+
+
+def test_offline_reload_after_first_visit(browser, site):
+    context = browser.new_context()   # service workers allowed
+    try:
+        page = context.new_page()
+        page.goto(site.url)
+        harness.wait_ready(page)
+        page.wait_for_selector("body[data-offline=ready]", timeout=60_000)
+        cached = page.evaluate("""async () => {
+            const names = await caches.keys();
+            const cache = await caches.open(names.find(n => n.startsWith('mnist-draw-')));
+            return (await cache.keys()).map(r => r.url);
+        }""")
+        for entry in site.manifest["files"]:
+            assert site.url + entry["path"] in cached
+        context.set_offline(True)
+        page.reload()
+        harness.wait_ready(page)
+        harness.draw_strokes(page, harness.shape_points("1"))
+        assert len(harness.highlighted(page)) == 1
+    finally:
+        context.close()
+
+
+def test_no_request_leaves_the_origin(ready_page, context, site):
+    page = ready_page
+    harness.draw_strokes(page, harness.shape_points("0"))
+    page.click("#clear")
+    assert context.requests, "no requests recorded"
+    foreign = [url for url in context.requests if not url.startswith(site.url)]
+    assert foreign == []
+    assert not [e for e in page.errors if "Content Security Policy" in e]
+    meta = page.get_attribute('meta[http-equiv="Content-Security-Policy"]', "content")
+    assert meta == harness.load_build_module().CONTENT_SECURITY_POLICY
+    # every URL the page itself loads is relative (the site works under a sub-path)
+    for url in page.eval_on_selector_all("script[src], link[href], img[src]",
+                                         "els => els.map(e => e.getAttribute('src') || e.getAttribute('href'))"):
+        assert not re.match(r"^(/|[a-z]+:)", url), url
+
+
+@pytest.mark.parametrize("body, status", [(None, 404), (b"this is not an npz file", 200),
+                                          (b"PK\x03\x04" + bytes(200), 200)],
+                         ids=["missing", "garbage", "truncated zip"])
+def test_bad_weights_file_gives_error_state(page, context, site, body, status):
+    context.route("**/model/mnist-cnn.npz",
+                  lambda route: route.fulfill(status=status, body=body or b"not found",
+                                              content_type="application/octet-stream"))
+    page.goto(site.url)
+    page.wait_for_selector("body:not([data-state=loading])", timeout=harness.READY_TIMEOUT_MS)
+    assert page.get_attribute("body", "data-state") == "error"
+    message = page.inner_text("#status")
+    assert "model file" in message and page.locator("#status").is_visible()
+
+
+def test_missing_runtime_file_gives_error_state(page, context, site):
+    context.route("**/pyodide/pyodide.asm.wasm", lambda route: route.fulfill(status=404, body=b""))
+    page.goto(site.url)
+    page.wait_for_selector("body:not([data-state=loading])", timeout=harness.READY_TIMEOUT_MS)
+    assert page.get_attribute("body", "data-state") == "error"
+    assert "Python" in page.inner_text("#status")
+
+
+def test_no_webassembly_gives_error_state(page, site):
+    page.add_init_script("delete globalThis.WebAssembly")
+    page.goto(site.url)
+    page.wait_for_selector("body[data-state=error]", timeout=30_000)
+    assert "WebAssembly" in page.inner_text("#status")
+
+
+def test_hundreds_of_predictions_without_worker_memory_growth(app_session):
+    page = app_session
+    page.click("#clear")
+    harness.draw_strokes(page, harness.shape_points("0"))
+    run = "async n => { for (let i = 0; i < n; i++) await window.mnistDraw.predictNow(); }"
+    page.evaluate(run, 50)                                   # warm up: caches, allocator pools
+    before = page.evaluate("window.mnistDraw.workerStats()")
+    count = harness.predictions(page)
+    page.evaluate(run, 300)
+    after = page.evaluate("window.mnistDraw.workerStats()")
+    assert harness.predictions(page) == count + 300
+    assert after["wasmBytes"] == before["wasmBytes"]
+    # a leaked PyProxy or array per prediction would add >= 300 blocks
+    assert after["allocatedBlocks"] - before["allocatedBlocks"] < 100, (before, after)

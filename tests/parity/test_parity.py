@@ -1,0 +1,102 @@
+"""pycore inside Pyodide (the page's worker) gives what it gives under CPython.
+
+The worker runs the pycore wheel from dist/; CPython runs the repository's pycore. Both
+classify the same fixed canvases with the same weights file from dist/.
+"""
+import json
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+
+from pycore.inference import Classifier
+from pycore.preprocess import to_mnist
+
+harness = sys.modules["mnist_draw_harness"]   # loaded by conftest.py
+pytestmark = pytest.mark.parity
+
+TOLERANCE = 1e-5
+
+
+def stroke_canvas(size, ink, background, alpha_background=255, thickness=0.06, seed=0):
+    """An opaque (or transparent) size x size canvas with a few thick random strokes."""
+    rng = np.random.default_rng(seed)
+    canvas = np.empty((size, size, 4), np.uint8)
+    canvas[...] = (*background, alpha_background)
+    yy, xx = np.mgrid[0:size, 0:size] / size
+    for _ in range(3):
+        (x0, y0), (x1, y1) = rng.uniform(0.2, 0.8, (2, 2))
+        t = np.clip(((xx - x0) * (x1 - x0) + (yy - y0) * (y1 - y0))
+                    / ((x1 - x0) ** 2 + (y1 - y0) ** 2), 0, 1)
+        distance = np.hypot(xx - (x0 + t * (x1 - x0)), yy - (y0 + t * (y1 - y0)))
+        coverage = np.clip((thickness - distance) * size, 0, 1)[..., None]   # anti-aliased edge
+        colour = np.array([*ink, 255], np.float32)
+        canvas[:] = np.round(canvas * (1 - coverage) + colour * coverage).astype(np.uint8)
+    return canvas
+
+
+CANVASES = {
+    "black on white 280": stroke_canvas(280, (0, 0, 0), (255, 255, 255), seed=1),
+    "black on white 400": stroke_canvas(400, (0, 0, 0), (255, 255, 255), seed=2),
+    "white on black 200": stroke_canvas(200, (255, 255, 255), (0, 0, 0), seed=3),
+    "ink on transparent 300": stroke_canvas(300, (20, 20, 20), (0, 0, 0), alpha_background=0, seed=4),
+    "grey noise 64": np.random.default_rng(5).integers(0, 256, (64, 64, 4), dtype=np.uint8),
+    "tall 120x360": stroke_canvas(360, (0, 0, 0), (255, 255, 255), seed=6)[:, 120:240],
+}
+
+
+@pytest.fixture(scope="module")
+def cpython_classifier(site):
+    return Classifier.from_bytes((site.dist / "model" / "mnist-cnn.npz").read_bytes())
+
+
+def test_runtime_versions(app_session):
+    info = app_session.evaluate("window.mnistDraw.info")
+    assert info["python"].startswith("3.12.")
+    assert info["numpy"] == "2.0.2"
+    assert info["pyodide"] == "0.27.7"
+
+
+@pytest.mark.parametrize("name", list(CANVASES))
+def test_same_probabilities_and_image(app_session, cpython_classifier, name):
+    canvas = CANVASES[name]
+    expected = cpython_classifier.classify(canvas)
+    got = harness.classify_in_browser(app_session, canvas)
+    assert expected is not None and not got["blank"]
+    assert np.abs(got["image"] - expected.image).max() <= TOLERANCE
+    assert np.abs(got["probabilities"] - expected.probabilities).max() <= TOLERANCE
+    assert abs(got["probabilities"].sum() - 1) < 1e-5
+
+
+def test_blank_canvas_is_no_digit_in_both(app_session, cpython_classifier):
+    blank = np.full((280, 280, 4), 255, np.uint8)
+    assert cpython_classifier.classify(blank) is None
+    assert to_mnist(blank) is None
+    assert harness.classify_in_browser(app_session, blank) == {"blank": True}
+
+
+def test_wheel_holds_repository_pycore_byte_for_byte(site):
+    wheel_path = site.dist / site.manifest["pycore_wheel"]
+    repo_files = {f"pycore/{rel.as_posix()}": (harness.ROOT / "pycore" / rel).read_bytes()
+                  for rel in harness.load_build_module().tree_files(harness.ROOT / "pycore")}
+    assert "pycore/__init__.py" in repo_files
+    with zipfile.ZipFile(wheel_path) as wheel:
+        names = wheel.namelist()
+        packaged = {name: wheel.read(name) for name in names if not name.split("/")[0].endswith(".dist-info")}
+        info_dirs = {name.split("/")[0] for name in names if name.split("/")[0].endswith(".dist-info")}
+        assert len(info_dirs) == 1
+        wheel_meta = wheel.read(f"{info_dirs.pop()}/WHEEL").decode()
+    assert packaged == repo_files
+    assert "Tag: py3-none-any" in wheel_meta and "Root-Is-Purelib: true" in wheel_meta
+
+
+def test_lockfile_lists_numpy_and_pycore(site):
+    lock = json.loads((site.dist / "pyodide" / "pyodide-lock.json").read_text())
+    assert set(lock["packages"]) == {"numpy", "pycore"}
+    assert lock["packages"]["pycore"]["depends"] == ["numpy"]
+    assert lock["info"]["version"] == "0.27.7"
+    for entry in lock["packages"].values():
+        path = site.dist / "pyodide" / entry["file_name"]
+        assert harness.load_build_module().sha256_file(path) == entry["sha256"]
+
