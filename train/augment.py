@@ -17,10 +17,10 @@ def bilinear_sample(images, src_rows, src_cols):
     fr = (src_rows - r0).astype(np.float32)
     fc = (src_cols - c0).astype(np.float32)
     # +1 for the border; clipping sends far-away reads onto the zero border
-    r0 = np.clip(r0.astype(np.int64) + 1, 0, H + 1)
-    c0 = np.clip(c0.astype(np.int64) + 1, 0, W + 1)
-    r1 = np.clip(r0 + 1, 0, H + 1)
-    c1 = np.clip(c0 + 1, 0, W + 1)
+    r0 = r0.astype(np.int64) + 1
+    c0 = c0.astype(np.int64) + 1
+    r1, r0 = np.clip(r0 + 1, 0, H + 1), np.clip(r0, 0, H + 1)   # neighbours before clipping
+    c1, c0 = np.clip(c0 + 1, 0, W + 1), np.clip(c0, 0, W + 1)
     base = (np.arange(N) * (H + 2) * (W + 2))[:, None, None]
     flat = padded.reshape(-1)
     top = flat[base + r0 * (W + 2) + c0] * (1 - fc) + flat[base + r0 * (W + 2) + c1] * fc

@@ -95,6 +95,8 @@ def train(config, images, labels, out_dir, val_images=None, val_labels=None, res
     optimiser = SGD(net.params, momentum=config["momentum"], weight_decay=config["weight_decay"])
     batch = config["batch_size"]
     steps_per_epoch = len(images) // batch
+    if steps_per_epoch == 0:
+        raise ValueError(f"{len(images)} training images make no batch of {batch}")
     total_steps = steps_per_epoch * config["epochs"]
     warmup = int(config["warmup_epochs"] * steps_per_epoch)
     distortion = {k: config[k] for k in ("degrees", "scale", "shear", "shift", "elastic_alpha", "elastic_sigma")}
