@@ -1,0 +1,157 @@
+"""Browser benchmark: the built site in Debian's Chromium, figures printed, nothing asserted.
+
+    python bench/browser.py [--starts 5] [--predictions 200]
+
+Prints
+  - cold start to `ready` (fresh profile, nothing cached; median of --starts runs) with
+    the worker's own stage times, and the start with everything in the service worker cache;
+  - prediction latency over --predictions predictions of one drawn digit: in the worker
+    (pixels in -> probabilities out, Python + copies) and end to end (getImageData, transfer,
+    worker, reply, DOM and preview update), median and p95;
+  - bytes shipped: every file in dist/manifest.json, raw and gzip-compressed.
+Targets (issue 4): p95 end-to-end under 16 ms, cold start under 3 s on localhost.
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import importlib.util
+import shutil
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).absolute().parents[1]
+
+
+def load_harness():
+    spec = importlib.util.spec_from_file_location("mnist_draw_harness", ROOT / "tests/e2e/harness.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["mnist_draw_harness"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def percentile(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def ready_time_ms(page) -> float:
+    return page.evaluate("performance.getEntriesByName('mnist-ready')[0].startTime")
+
+
+def cold_starts(browser, url, harness, runs):
+    times, stages = [], []
+    for _ in range(runs):
+        context = browser.new_context(service_workers="block")
+        page = context.new_page()
+        page.goto(url)
+        harness.wait_ready(page)
+        times.append(ready_time_ms(page))
+        stages.append(page.evaluate("window.mnistDraw.info.stageMs"))
+        context.close()
+    return times, stages
+
+
+def cached_starts(browser, url, harness, runs):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(url)
+    harness.wait_ready(page)
+    page.wait_for_selector("body[data-offline=ready]", timeout=60_000)
+    times = []
+    for _ in range(runs):
+        page.reload()
+        harness.wait_ready(page)
+        times.append(ready_time_ms(page))
+    context.close()
+    return times
+
+
+def prediction_latency(browser, url, harness, count):
+    context = browser.new_context(service_workers="block")
+    page = context.new_page()
+    page.goto(url)
+    harness.wait_ready(page)
+    harness.draw_strokes(page, harness.shape_points("7"))
+    canvas = page.eval_on_selector("#draw", "c => [c.width, c.height]")
+    page.evaluate("async () => { for (let i = 0; i < 20; i++) await window.mnistDraw.predictNow(); }")
+    samples = page.evaluate("""async n => {
+        const out = [];
+        for (let i = 0; i < n; i++) out.push(await window.mnistDraw.predictNow());
+        return out;
+    }""", count)
+    context.close()
+    return canvas, samples
+
+
+def shipped_bytes(dist: Path, manifest: dict):
+    groups = {}
+    for entry in manifest["files"]:
+        path = entry["path"]
+        group = ("NumPy wheel" if path.startswith("pyodide/numpy") else
+                 "pycore wheel" if path.startswith("pyodide/pycore") else
+                 "Pyodide core" if path.startswith("pyodide/") else
+                 "model" if path.startswith("model/") else "page")
+        raw = (dist / path).read_bytes()
+        total = groups.setdefault(group, [0, 0, 0])
+        total[0] += 1
+        total[1] += len(raw)
+        total[2] += len(gzip.compress(raw, 6))
+    return groups
+
+
+def summary(values):
+    return f"median {statistics.median(values):7.2f}  p95 {percentile(values, 95):7.2f}"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--starts", type=int, default=5)
+    parser.add_argument("--predictions", type=int, default=200)
+    args = parser.parse_args(argv)
+    harness = load_harness()
+    from playwright.sync_api import sync_playwright
+
+    workdir = harness.new_workdir()
+    site = harness.build_and_serve(workdir)
+    try:
+        with sync_playwright() as playwright:
+            browser = harness.launch(playwright)
+            print(f"site: {site.url}  (Chromium {browser.version}, model {harness.model_dir()})")
+
+            times, stages = cold_starts(browser, site.url, harness, args.starts)
+            print(f"\ncold start to ready, fresh profile ({args.starts} runs): "
+                  f"median {statistics.median(times) / 1000:.2f} s  "
+                  f"(runs: {', '.join(f'{t / 1000:.2f}' for t in times)})")
+            for name in stages[0]:
+                print(f"  worker stage {name:9s} median {statistics.median(s[name] for s in stages):7.0f} ms")
+            cached = cached_starts(browser, site.url, harness, args.starts)
+            print(f"start with the service worker cache ({args.starts} reloads): "
+                  f"median {statistics.median(cached) / 1000:.2f} s")
+
+            (width, height), samples = prediction_latency(browser, site.url, harness, args.predictions)
+            print(f"\nprediction latency, {len(samples)} predictions of a {width}x{height} canvas (ms):")
+            print(f"  end to end       {summary([s['endToEnd'] for s in samples])}")
+            print(f"  in the worker    {summary([s['worker'] for s in samples])}")
+            print(f"    preprocessing  {summary([s['preprocess'] for s in samples])}")
+            print(f"    network        {summary([s['forward'] for s in samples])}")
+            browser.close()
+    finally:
+        site.close()
+
+    groups = shipped_bytes(site.dist, site.manifest)
+    print(f"\nbytes shipped ({len(site.manifest['files'])} files in manifest.json):")
+    for group, (files, raw, packed) in sorted(groups.items(), key=lambda item: -item[1][1]):
+        print(f"  {group:13s} {files:3d} files  {raw / 1e6:7.2f} MB  gzip {packed / 1e6:6.2f} MB")
+    raw = sum(g[1] for g in groups.values())
+    packed = sum(g[2] for g in groups.values())
+    print(f"  {'total':13s} {sum(g[0] for g in groups.values()):3d} files  {raw / 1e6:7.2f} MB  "
+          f"gzip {packed / 1e6:6.2f} MB")
+    shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
