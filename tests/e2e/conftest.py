@@ -43,37 +43,26 @@ def browser():
 
 @pytest.fixture
 def context(browser, site):
-    """A fresh profile with service workers blocked (so routes and fresh loads are seen);
-    every request URL is recorded in context.requests."""
+    """A fresh profile with service workers blocked, so routes and fresh loads are seen."""
     ctx = browser.new_context(service_workers="block", viewport={"width": 1000, "height": 900})
-    ctx.requests = []
-    ctx.on("request", lambda request: ctx.requests.append(request.url))
     yield ctx
     ctx.close()
 
 
 @pytest.fixture
 def page(context):
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    page.on("console", lambda message: message.type == "error" and page.errors.append(message.text))
-    return page
-
-
-@pytest.fixture
-def ready_page(page, site):
-    page.goto(site.url)
-    harness.wait_ready(page)
-    return page
+    """A new page in a fresh profile, recording requests and errors (harness.record)."""
+    return harness.record(context.new_page())
 
 
 @pytest.fixture(scope="session")
 def app_session(browser, site):
-    """One ready page for the session's parity and leak checks."""
-    ctx = browser.new_context(service_workers="block")
-    page = ctx.new_page()
-    page.goto(site.url)
-    harness.wait_ready(page)
-    yield page
-    ctx.close()
+    """The session's one ready page (started once: Python start-up is the slow part)."""
+    return harness.shared_page()
+
+
+@pytest.fixture
+def ready_page(app_session):
+    """The session's ready page with the drawing cleared."""
+    app_session.click("#clear")
+    return app_session

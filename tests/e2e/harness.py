@@ -195,8 +195,32 @@ def shared_browser():
     return _shared["browser"]
 
 
+def shared_page():
+    """One ready page for the whole session (SW blocked); page.requests lists every
+    request URL since its context opened, page.errors its page errors and console errors."""
+    if "page" not in _shared:
+        context = shared_browser().new_context(service_workers="block",
+                                               viewport={"width": 1000, "height": 900})
+        page = context.new_page()
+        record(page)
+        page.goto(shared_site().url)
+        wait_ready(page)
+        _shared["page"] = page
+    return _shared["page"]
+
+
+def record(page):
+    page.requests, page.errors = [], []
+    page.context.on("request", lambda request: page.requests.append(request.url))
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.on("console", lambda message: message.type == "error" and page.errors.append(message.text))
+    return page
+
+
 def shutdown():
     """Close the browser, stop the server, remove the build (idempotent)."""
+    if "page" in _shared:
+        _shared.pop("page").context.close()
     if "browser" in _shared:
         _shared.pop("browser").close()
         _shared.pop("playwright").stop()

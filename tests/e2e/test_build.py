@@ -1,0 +1,80 @@
+"""What build.py puts in dist/ and how `serve` serves it (no browser needed)."""
+import hashlib
+import json
+import sys
+import urllib.request
+
+import pytest
+
+harness = sys.modules["mnist_draw_harness"]   # loaded by conftest.py
+pytestmark = pytest.mark.e2e
+
+
+def test_manifest_lists_every_file_with_size_and_hash(site):
+    listed = {entry["path"]: entry for entry in site.manifest["files"]}
+    on_disk = {p.relative_to(site.dist).as_posix() for p in site.dist.rglob("*") if p.is_file()}
+    assert set(listed) == on_disk - {"manifest.json"}
+    for path, entry in listed.items():
+        data = (site.dist / path).read_bytes()
+        assert entry["bytes"] == len(data)
+        assert entry["sha256"] == hashlib.sha256(data).hexdigest()
+    for required in ("index.html", "app.js", "app.css", "worker.js", "sw.js", "model/mnist-cnn.npz",
+                     "model/metrics.json", "pyodide/pyodide.js", "pyodide/pyodide.asm.js",
+                     "pyodide/pyodide.asm.wasm", "pyodide/python_stdlib.zip",
+                     "pyodide/pyodide-lock.json", site.manifest["pycore_wheel"]):
+        assert required in listed
+
+
+def test_runtime_files_are_the_pinned_ones(site):
+    build = harness.load_build_module()
+    for name, digest in build.PYODIDE_CORE.items():
+        if name != "pyodide-lock.json":
+            assert build.sha256_file(site.dist / "pyodide" / name) == digest
+    assert build.sha256_file(site.dist / "pyodide" / build.NUMPY_WHEEL) == build.NUMPY_SHA256
+
+
+def test_service_worker_is_versioned_by_the_manifest(site):
+    sw = (site.dist / "sw.js").read_text()
+    version = site.manifest["version"]
+    assert f'"{version}"' in sw and "__MANIFEST_VERSION__" not in sw
+    others = [e for e in site.manifest["files"] if e["path"] != "sw.js"]
+    expected = hashlib.sha256(json.dumps(others, sort_keys=True).encode()).hexdigest()[:16]
+    assert version == expected
+
+
+def test_model_files_are_copied_unchanged(site):
+    for name in ("mnist-cnn.npz", "metrics.json"):
+        assert (site.dist / "model" / name).read_bytes() == (harness.model_dir() / name).read_bytes()
+
+
+def test_pycore_wheel_is_reproducible(site, tmp_path):
+    build = harness.load_build_module()
+    again = build.build_pycore_wheel(tmp_path)
+    assert again.read_bytes() == (site.dist / site.manifest["pycore_wheel"]).read_bytes()
+
+
+@pytest.mark.parametrize("path, mime", [("", "text/html"), ("app.js", "text/javascript"),
+                                        ("pyodide/pyodide.asm.wasm", "application/wasm"),
+                                        ("manifest.json", "application/json"),
+                                        ("model/mnist-cnn.npz", "application/octet-stream")])
+def test_served_with_the_right_mime_type(site, path, mime):
+    with urllib.request.urlopen(site.url + path) as response:
+        assert response.headers["Content-Type"].split(";")[0] == mime
+        assert response.headers["Content-Security-Policy"] == harness.load_build_module().CONTENT_SECURITY_POLICY
+
+
+def test_hash_mismatch_stops_the_build_naming_the_file(tmp_path, monkeypatch):
+    build = harness.load_build_module()
+    monkeypatch.setenv("PIP_NO_INDEX", "1")      # pip download finds nothing, quickly
+    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path))
+    bad = tmp_path / "numpy.whl"
+    bad.write_bytes(b"not numpy")
+    cache = tmp_path / "cache"
+    (cache).mkdir()
+    with pytest.raises(build.BuildError) as error:
+        # a wrong local file, an unreachable release location, no index for pip
+        build.fetch_numpy_wheel(cache, user_path=bad, release_url="http://127.0.0.1:9/")
+    message = str(error.value)
+    assert build.NUMPY_WHEEL in message and "hash mismatch" in message and str(bad) in message
+    assert "127.0.0.1:9" in message and "pip download" in message
+    assert not (cache / build.NUMPY_WHEEL).exists()
