@@ -460,6 +460,7 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
     so the service worker, not the HTTP cache, is what keeps the site offline."""
 
     extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **MIME_TYPES}
+    protocol_version = "HTTP/1.1"    # keep-alive: one connection for the page's requests
     quiet = False
 
     def end_headers(self):

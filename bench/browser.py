@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import importlib.util
+import os
 import shutil
 import statistics
 import sys
@@ -75,7 +76,7 @@ def prediction_latency(browser, url, harness, count):
     page.goto(url)
     harness.wait_ready(page)
     harness.draw_strokes(page, harness.shape_points("7"))
-    canvas = page.eval_on_selector("#draw", "c => [c.width, c.height]")
+    canvas = page.eval_on_selector("#network-input", "c => [c.width, c.height]")
     page.evaluate("async () => { for (let i = 0; i < 20; i++) await window.mnistDraw.predictNow(); }")
     samples = page.evaluate("""async n => {
         const out = [];
@@ -120,6 +121,8 @@ def main(argv=None) -> int:
         with sync_playwright() as playwright:
             browser = harness.launch(playwright)
             print(f"site: {site.url}  (Chromium {browser.version}, model {harness.model_dir()})")
+            print("load average before: {:.2f} {:.2f} {:.2f} on {} CPUs (other work skews every figure)"
+                  .format(*os.getloadavg(), os.cpu_count()))
 
             times, stages = cold_starts(browser, site.url, harness, args.starts)
             print(f"\ncold start to ready, fresh profile ({args.starts} runs): "
@@ -132,7 +135,8 @@ def main(argv=None) -> int:
                   f"median {statistics.median(cached) / 1000:.2f} s")
 
             (width, height), samples = prediction_latency(browser, site.url, harness, args.predictions)
-            print(f"\nprediction latency, {len(samples)} predictions of a {width}x{height} canvas (ms):")
+            print(f"\nprediction latency, {len(samples)} predictions of one drawn digit "
+                  f"({width}x{height} input canvas), ms:")
             print(f"  end to end       {summary([s['endToEnd'] for s in samples])}")
             print(f"  in the worker    {summary([s['worker'] for s in samples])}")
             print(f"    preprocessing  {summary([s['preprocess'] for s in samples])}")

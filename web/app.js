@@ -9,12 +9,20 @@
 (() => {
   const LIVE_INTERVAL_MS = 60;     // at most ~16 live predictions a second while drawing
   const STROKE_WIDTH = 1 / 18;     // of the box side: MNIST-like stroke weight
-  const MAX_PIXEL_RATIO = 2;       // more pixels only cost preprocessing time
+  const MAX_PIXEL_RATIO = 3;       // the visible box: sharp on high-density screens
+  // The network's input is drawn from the same strokes on a fixed 200x200 canvas
+  // (canvas#network-input): the digit still spans ~100+ pixels before pycore area-averages
+  // it down to 20, and preprocessing costs a fraction of what a 400x400 or retina-sized
+  // canvas would. Its pixels, unchanged, are what the worker receives.
+  const INPUT_SIZE = 200;
 
   const body = document.body;
   const $ = (selector) => document.querySelector(selector);
   const drawCanvas = $("#draw");
-  const drawContext = drawCanvas.getContext("2d", { willReadFrequently: true });
+  const drawContext = drawCanvas.getContext("2d");
+  const inputCanvas = $("#network-input");
+  inputCanvas.width = inputCanvas.height = INPUT_SIZE;
+  const inputContext = inputCanvas.getContext("2d", { willReadFrequently: true });
   const previewCanvas = $("#preview");
   const previewContext = previewCanvas.getContext("2d");
   const rows = Array.from(document.querySelectorAll("[data-digit]"));
@@ -94,11 +102,15 @@
     }
   }
 
-  /* Black strokes on an opaque white background, smoothed through segment midpoints. */
+  /* Black strokes on an opaque white background, smoothed through segment midpoints,
+     on the visible canvas and on the network's input canvas. */
   function render() {
     renderQueued = false;
-    const { width, height } = drawCanvas;
-    const ctx = drawContext;
+    paint(drawContext, drawCanvas.width, drawCanvas.height);
+    paint(inputContext, INPUT_SIZE, INPUT_SIZE);
+  }
+
+  function paint(ctx, width, height) {
     ctx.fillStyle = "#ffffff";
     ctx.fillRect(0, 0, width, height);
     ctx.strokeStyle = ctx.fillStyle = "#000000";
@@ -191,8 +203,8 @@
 
   function snapshot() {
     if (renderQueued) render();
-    const { width, height } = drawCanvas;
-    return { width, height, pixels: drawContext.getImageData(0, 0, width, height).data.buffer };
+    const pixels = inputContext.getImageData(0, 0, INPUT_SIZE, INPUT_SIZE).data.buffer;
+    return { width: INPUT_SIZE, height: INPUT_SIZE, pixels };
   }
 
   async function predict(image) {
