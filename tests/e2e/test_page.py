@@ -2,6 +2,7 @@
 offline use, privacy and error states."""
 import json
 import re
+import shutil
 import sys
 
 import numpy as np
@@ -210,3 +211,34 @@ def test_hundreds_of_predictions_without_worker_memory_growth(ready_page):
     assert after["wasmBytes"] == before["wasmBytes"]
     # a leaked PyProxy or array per prediction would add >= 300 blocks
     assert after["allocatedBlocks"] - before["allocatedBlocks"] < 100, (before, after)
+
+
+def test_new_build_replaces_the_offline_cache(browser, tmp_path):
+    build = harness.load_build_module()
+    models = tmp_path / "model"
+    shutil.copytree(harness.model_dir(), models)
+    first = build.build(dist=tmp_path / "dist", model_dir=models)
+    server, url = build.serve_in_thread(tmp_path / "dist")
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(url)
+        harness.wait_ready(page)
+        page.wait_for_selector("body[data-offline=ready]", timeout=60_000)
+        cache_names = "async () => (await caches.keys()).filter(n => n.startsWith('mnist-draw-'))"
+        assert page.evaluate(cache_names) == [f"mnist-draw-{first['version']}"]
+
+        (models / "NOTE.txt").write_text("a new build\n")          # any change is a new version
+        second = build.build(dist=tmp_path / "dist", model_dir=models)
+        assert second["version"] != first["version"]
+        page.reload()                                              # the browser checks sw.js
+        for _ in range(240):                                       # install: ~18 MB
+            if page.evaluate(cache_names) == [f"mnist-draw-{second['version']}"]:
+                break
+            page.wait_for_timeout(500)
+        assert page.evaluate(cache_names) == [f"mnist-draw-{second['version']}"]
+        harness.wait_ready(page)
+    finally:
+        context.close()
+        server.shutdown()
+        server.server_close()
