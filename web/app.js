@@ -97,8 +97,7 @@
     if (drawCanvas.width !== width || drawCanvas.height !== height) {
       drawCanvas.width = width;
       drawCanvas.height = height;
-      render();
-      if (strokes.length) requestPrediction(true);
+      render();   // the network's input canvas has a fixed size: no new prediction needed
     }
   }
 
@@ -177,6 +176,7 @@
   }
   drawCanvas.addEventListener("pointerup", endStroke);
   drawCanvas.addEventListener("pointercancel", endStroke);
+  drawCanvas.addEventListener("lostpointercapture", endStroke);   // e.g. the window lost focus
   drawCanvas.addEventListener("contextmenu", (event) => event.preventDefault());
 
   // ------------------------------------------------------------------ predictions
