@@ -242,3 +242,20 @@ def test_new_build_replaces_the_offline_cache(browser, tmp_path):
         context.close()
         server.shutdown()
         server.server_close()
+
+
+def test_works_under_a_sub_path(browser, site):
+    build = harness.load_build_module()
+    server, url = build.serve_in_thread(site.dist.parent)      # the site at /<sub>/dist/
+    context = browser.new_context(service_workers="block")
+    try:
+        page = harness.record(context.new_page())
+        page.goto(url + "dist/")
+        harness.wait_ready(page)
+        harness.draw_strokes(page, harness.shape_points("1"))
+        assert len(harness.highlighted(page)) == 1
+        assert all(u.startswith(url + "dist/") for u in page.requests), page.requests
+    finally:
+        context.close()
+        server.shutdown()
+        server.server_close()
