@@ -183,12 +183,16 @@ def test_bad_weights_file_gives_error_state(page, context, site, body, status):
     assert "model file" in message and page.locator("#status").is_visible()
 
 
-def test_missing_runtime_file_gives_error_state(page, context, site):
-    context.route("**/pyodide/pyodide.asm.wasm", lambda route: route.fulfill(status=404, body=b""))
+@pytest.mark.parametrize("pattern, status, body, words", [
+    ("**/pyodide/pyodide.asm.wasm", 404, b"", "Python runtime"),
+    ("**/pyodide/numpy-*.whl", 200, b"PK\x03\x04 not the pinned wheel", "NumPy"),
+], ids=["missing runtime", "corrupt numpy wheel"])
+def test_bad_runtime_file_gives_error_state(page, context, site, pattern, status, body, words):
+    context.route(pattern, lambda route: route.fulfill(status=status, body=body))
     page.goto(site.url)
     page.wait_for_selector("body:not([data-state=loading])", timeout=harness.READY_TIMEOUT_MS)
     assert page.get_attribute("body", "data-state") == "error"
-    assert "Python" in page.inner_text("#status")
+    assert words in page.inner_text("#status")
 
 
 def test_no_webassembly_gives_error_state(page, site):
