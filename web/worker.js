@@ -130,13 +130,16 @@ function pythonMessage(error) {
   return lines.length ? lines[lines.length - 1] : text;
 }
 
-/* Copy a float32 NumPy array out of the wasm heap; the buffer is released at once. */
+/* Copy a NumPy array out of the wasm heap as a Float32Array (C order, float32 whatever
+   the array was); the temporary array and its buffer view are released at once. */
 function copyFloat32(array) {
-  const view = array.getBuffer("f32");
+  const contiguous = numpy.ascontiguousarray.callKwargs(array, { dtype: "float32" });
+  const view = contiguous.getBuffer("f32");
   try {
     return new Float32Array(view.data);
   } finally {
     view.release();
+    contiguous.destroy();
   }
 }
 
