@@ -8,12 +8,18 @@ from .layers import softmax
 from .preprocess import to_mnist
 
 
+# What the page shows of the network's insides: layer outputs after each ReLU.
+SHOWN_LAYERS = {"conv1": "relu1", "conv2": "relu2", "dense1": "relu3"}
+
+
 class Prediction:
     """probabilities (10,) float32; image (28, 28) float32 in [0, 1], what the network saw;
-    timings: milliseconds spent in each step."""
+    timings: milliseconds spent in each step; activations: None, or when asked for
+    {"conv1": (24, 24, 20), "conv2": (8, 8, 40), "dense1": (256,)} float32."""
 
-    def __init__(self, probabilities, image, timings):
+    def __init__(self, probabilities, image, timings, activations=None):
         self.probabilities, self.image, self.timings = probabilities, image, timings
+        self.activations = activations
 
     @property
     def digit(self):
@@ -33,20 +39,37 @@ class Classifier:
         """From the bytes of a weights file; raises weights.WeightsError if unusable."""
         return cls(*weights.from_bytes(data))
 
+    def normalise(self, images):
+        """(N, 28, 28) images in [0, 1] -> the network's input (N, 28, 28, 1)."""
+        return (np.asarray(images, np.float32)[..., None] - self.mean) / self.std
+
     def probabilities(self, images):
         """(N, 28, 28) images in [0, 1] -> (N, 10) class probabilities."""
-        x = (np.asarray(images, np.float32)[..., None] - self.mean) / self.std   # (N, 28, 28, 1)
-        logits, _ = self.net.forward(x)
+        logits, _ = self.net.forward(self.normalise(images))
         return softmax(logits)
 
-    def classify(self, rgba):
-        """Canvas pixels (H, W, 4) uint8 -> Prediction, or None for a blank canvas."""
+    def kernels(self):
+        """The first convolution's learned filters, (20, 5, 5)."""
+        return np.moveaxis(self.net.params["conv1.W"][:, :, 0, :], -1, 0)
+
+    def classify(self, rgba, activations=False):
+        """Canvas pixels (H, W, 4) uint8 -> Prediction, or None for a blank canvas.
+
+        With ``activations=True`` the prediction also carries what each layer
+        saw; it costs no extra computation (the same single forward pass).
+        """
         start = time.perf_counter()
         image = to_mnist(rgba)
         prepared = time.perf_counter()
         if image is None:
             return None
-        probabilities = self.probabilities(image[None])[0]
+        shown = None
+        if activations:
+            outputs = self.net.activations(self.normalise(image[None]))
+            probabilities = softmax(outputs[self.net.layers[-1][0]])[0]
+            shown = {name: outputs[layer][0] for name, layer in SHOWN_LAYERS.items()}
+        else:
+            probabilities = self.probabilities(image[None])[0]
         done = time.perf_counter()
         return Prediction(probabilities, image,
-                          {"preprocess": (prepared - start) * 1e3, "forward": (done - prepared) * 1e3})
+                          {"preprocess": (prepared - start) * 1e3, "forward": (done - prepared) * 1e3}, shown)

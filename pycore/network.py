@@ -68,6 +68,14 @@ class Network:
             caches.append(cache)
         return x, caches
 
+    def activations(self, x):
+        """Every layer's output for x, dropout off: {layer name: array}, in order."""
+        outputs = {}
+        for name, layer in self.layers:
+            x, _ = layer.forward(x)
+            outputs[name] = x
+        return outputs
+
     def backward(self, dlogits, caches):
         """Gradients of every parameter, named as in ``params``, from dloss/dlogits."""
         grads = {}

@@ -1,0 +1,44 @@
+"""The page's entry point: canvas pixels in, probabilities, image and activations out."""
+import numpy as np
+
+from pycore import weights
+from pycore.inference import Classifier
+from pycore.network import build_seed_network
+from pycore.preprocess import to_mnist
+from strokes import draw
+
+
+def classifier():
+    return Classifier.from_bytes(weights.to_bytes(build_seed_network(seed=1)))
+
+
+def test_classify_returns_probabilities_image_and_timings():
+    clf = classifier()
+    rgba = draw("seven")
+    result = clf.classify(rgba)
+    assert result.probabilities.shape == (10,) and abs(float(result.probabilities.sum()) - 1) < 1e-5
+    np.testing.assert_array_equal(result.image, to_mnist(rgba))
+    np.testing.assert_allclose(result.probabilities, clf.probabilities(result.image[None])[0], rtol=1e-6)
+    assert result.digit == int(np.argmax(result.probabilities))
+    assert set(result.timings) == {"preprocess", "forward"} and result.activations is None
+
+
+def test_blank_canvas_is_none():
+    assert classifier().classify(np.full((50, 50, 4), 255, np.uint8)) is None
+
+
+def test_activations_come_from_the_same_forward_pass():
+    clf = classifier()
+    rgba = draw("four")
+    plain, detailed = clf.classify(rgba), clf.classify(rgba, activations=True)
+    np.testing.assert_allclose(detailed.probabilities, plain.probabilities, rtol=1e-6, atol=1e-7)
+    shapes = {k: v.shape for k, v in detailed.activations.items()}
+    assert shapes == {"conv1": (24, 24, 20), "conv2": (8, 8, 40), "dense1": (256,)}
+    assert all(v.min() >= 0 for v in detailed.activations.values())          # after ReLU
+    # the first map is the first convolution of the normalised image, rectified
+    x = clf.normalise(detailed.image[None])[0, :, :, 0]
+    W, b = clf.net.params["conv1.W"][:, :, 0, 0], clf.net.params["conv1.b"][0]
+    direct = max(0.0, float((x[3:8, 10:15] * W).sum() + b))
+    assert abs(detailed.activations["conv1"][3, 10, 0] - direct) < 1e-4
+    assert clf.kernels().shape == (20, 5, 5)
+    np.testing.assert_array_equal(clf.kernels()[0], W)
