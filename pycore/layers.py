@@ -153,11 +153,17 @@ class Dropout(Layer):
         if not training or self.p == 0:
             return x, None
         rng = rng if rng is not None else np.random.default_rng()
-        keep = (rng.random(x.shape, dtype=np.float32) >= self.p).astype(x.dtype) / x.dtype.type(1 - self.p)
-        return x * keep, keep
+        keep = rng.random(x.shape, dtype=np.float32) >= self.p              # bool mask
+        out = x * keep
+        out *= x.dtype.type(1 / (1 - self.p))
+        return out, keep
 
     def backward(self, dout, cache):
-        return (dout if cache is None else dout * cache), {}
+        if cache is None:
+            return dout, {}
+        dx = dout * cache
+        dx *= dout.dtype.type(1 / (1 - self.p))
+        return dx, {}
 
 
 class Flatten(Layer):
