@@ -1,13 +1,16 @@
 """Browser benchmark: the built site in Debian's Chromium, figures printed, nothing asserted.
 
-    python bench/browser.py [--starts 5] [--predictions 200]
+    python bench/browser.py [--starts 5] [--predictions 200] [--activations both|on|off]
 
 Prints
   - cold start to `ready` (fresh profile, nothing cached; median of --starts runs) with
     the worker's own stage times, and the start with everything in the service worker cache;
   - prediction latency over --predictions predictions of one drawn digit: in the worker
     (pixels in -> probabilities out, Python + copies) and end to end (getImageData, transfer,
-    worker, reply, DOM and preview update), median and p95;
+    worker, reply, DOM and preview update), median and p95; by default once without and once
+    with the layers' activations (what the page's "Inside the network" shows: returned by
+    the worker and drawn), interleaved prediction by prediction so that other load on the
+    machine falls on both alike;
   - bytes shipped: every file in dist/manifest.json, raw and gzip-compressed.
 Targets (issue 4): p95 end-to-end under 16 ms, cold start under 3 s on localhost.
 """
@@ -70,21 +73,28 @@ def cached_starts(browser, url, harness, runs):
     return times
 
 
-def prediction_latency(browser, url, harness, count):
+def prediction_latency(browser, url, harness, count, modes):
+    """{mode: [sample]} for modes among "off" and "on" (activations), interleaved."""
     context = browser.new_context(service_workers="block")
     page = context.new_page()
     page.goto(url)
     harness.wait_ready(page)
     harness.draw_strokes(page, harness.shape_points("7"))
     canvas = page.eval_on_selector("#network-input", "c => [c.width, c.height]")
-    page.evaluate("async () => { for (let i = 0; i < 20; i++) await window.mnistDraw.predictNow(); }")
-    samples = page.evaluate("""async n => {
-        const out = [];
-        for (let i = 0; i < n; i++) out.push(await window.mnistDraw.predictNow());
+    flags = [mode == "on" for mode in modes]
+    page.evaluate("""async flags => { for (let i = 0; i < 20; i++) for (const activations of flags)
+        await window.mnistDraw.predictNow({ activations }); }""", flags)
+    samples = page.evaluate("""async ([n, flags]) => {
+        const out = flags.map(() => []);
+        for (let i = 0; i < n; i++) {
+            for (let m = 0; m < flags.length; m++) {
+                out[m].push(await window.mnistDraw.predictNow({ activations: flags[m] }));
+            }
+        }
         return out;
-    }""", count)
+    }""", [count, flags])
     context.close()
-    return canvas, samples
+    return canvas, dict(zip(modes, samples))
 
 
 def shipped_bytes(dist: Path, manifest: dict):
@@ -111,6 +121,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--starts", type=int, default=5)
     parser.add_argument("--predictions", type=int, default=200)
+    parser.add_argument("--activations", choices=["both", "on", "off"], default="both",
+                        help="latency without (off) and/or with (on) the layers' activations")
+    parser.add_argument("--no-starts", action="store_true", help="skip the start-up figures")
     args = parser.parse_args(argv)
     harness = load_harness()
     from playwright.sync_api import sync_playwright
@@ -124,23 +137,27 @@ def main(argv=None) -> int:
             print("load average before: {:.2f} {:.2f} {:.2f} on {} CPUs (other work skews every figure)"
                   .format(*os.getloadavg(), os.cpu_count()))
 
-            times, stages = cold_starts(browser, site.url, harness, args.starts)
-            print(f"\ncold start to ready, fresh profile ({args.starts} runs): "
-                  f"median {statistics.median(times) / 1000:.2f} s  "
-                  f"(runs: {', '.join(f'{t / 1000:.2f}' for t in times)})")
-            for name in stages[0]:
-                print(f"  worker stage {name:9s} median {statistics.median(s[name] for s in stages):7.0f} ms")
-            cached = cached_starts(browser, site.url, harness, args.starts)
-            print(f"start with the service worker cache ({args.starts} reloads): "
-                  f"median {statistics.median(cached) / 1000:.2f} s")
+            if not args.no_starts:
+                times, stages = cold_starts(browser, site.url, harness, args.starts)
+                print(f"\ncold start to ready, fresh profile ({args.starts} runs): "
+                      f"median {statistics.median(times) / 1000:.2f} s  "
+                      f"(runs: {', '.join(f'{t / 1000:.2f}' for t in times)})")
+                for name in stages[0]:
+                    print(f"  worker stage {name:9s} median {statistics.median(s[name] for s in stages):7.0f} ms")
+                cached = cached_starts(browser, site.url, harness, args.starts)
+                print(f"start with the service worker cache ({args.starts} reloads): "
+                      f"median {statistics.median(cached) / 1000:.2f} s")
 
-            (width, height), samples = prediction_latency(browser, site.url, harness, args.predictions)
-            print(f"\nprediction latency, {len(samples)} predictions of one drawn digit "
-                  f"({width}x{height} input canvas), ms:")
-            print(f"  end to end       {summary([s['endToEnd'] for s in samples])}")
-            print(f"  in the worker    {summary([s['worker'] for s in samples])}")
-            print(f"    preprocessing  {summary([s['preprocess'] for s in samples])}")
-            print(f"    network        {summary([s['forward'] for s in samples])}")
+            modes = ["off", "on"] if args.activations == "both" else [args.activations]
+            (width, height), runs = prediction_latency(browser, site.url, harness, args.predictions, modes)
+            for mode, samples in runs.items():
+                print(f"\nprediction latency, activations {mode}, {len(samples)} predictions of one "
+                      f"drawn digit ({width}x{height} input canvas), ms:")
+                print(f"  end to end       {summary([s['endToEnd'] for s in samples])}")
+                print(f"  in the worker    {summary([s['worker'] for s in samples])}")
+                print(f"    preprocessing  {summary([s['preprocess'] for s in samples])}")
+                print(f"    network        {summary([s['forward'] for s in samples])}")
+            print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
             browser.close()
     finally:
         site.close()

@@ -207,9 +207,14 @@
     return { width: INPUT_SIZE, height: INPUT_SIZE, pixels };
   }
 
-  async function predict(image) {
+  // The page asks for the layers' outputs with each prediction (the "Inside the network"
+  // section); the plain path (window.mnistDraw.classify, predictNow({activations: false}))
+  // does not, so the two can be compared by bench/browser.py.
+  const SHOW_ACTIVATIONS = true;
+
+  async function predict(image, activations = SHOW_ACTIVATIONS) {
     const started = performance.now();
-    const reply = await python.request("classify", image, [image.pixels]);
+    const reply = await python.request("classify", { ...image, activations }, [image.pixels]);
     return { reply, started };
   }
 
@@ -268,6 +273,7 @@
     $("#timing").textContent = `Python: ${t.worker.toFixed(1)} ms (preprocessing ` +
       `${t.preprocess.toFixed(1)}, network ${t.forward.toFixed(1)}); ` +
       `round trip ${lastEndToEnd.endToEnd.toFixed(1)} ms`;
+    if (reply.activations) inside.show(reply.activations);
     predictions += 1;
     body.dataset.predictions = String(predictions);
   }
@@ -280,6 +286,7 @@
       row.querySelector(".value").textContent = "–";
     });
     $("#answer").textContent = "?";
+    inside.clear();
     previewContext.fillStyle = "#000";
     previewContext.fillRect(0, 0, 28, 28);
     $("#timing").textContent = "";
@@ -295,6 +302,278 @@
     render();
     clearResult();
   });
+
+
+  // ------------------------------------------------------------------ inside the network
+
+  /* Small canvases, one per feature map (a pixel per unit, scaled up by CSS), and one
+     enlarged view of whichever map is pointed at, tapped or focused. */
+  const inside = (() => {
+    const section = $("#inside");
+    const zoom = $("#zoom");
+    const zoomContext = zoom.getContext("2d");
+    const caption = $("#zoom-caption");
+    const LAYERS = {
+      conv1: { side: 24, count: 20, title: "First convolution, feature map" },
+      conv2: { side: 8, count: 40, title: "Second convolution, feature map" },
+      dense1: { side: 16, count: 1, title: "Dense layer, all 256 units" },
+      kernels: { side: 5, count: 20, title: "First convolution, learned filter" },
+    };
+    const images = new Map();    // canvas -> {layer, index, image: ImageData, max}
+    let selected = null;         // the canvas shown enlarged
+    let updates = 0;
+
+    function makeMaps(layer) {
+      const { side, count, title } = LAYERS[layer];
+      const box = $(`[data-layer="${layer}"]`);
+      const maps = [];
+      for (let index = 0; index < count; index++) {
+        const canvas = document.createElement("canvas");
+        canvas.width = canvas.height = side;
+        canvas.tabIndex = 0;
+        canvas.dataset.index = String(index);
+        canvas.setAttribute("role", "img");
+        canvas.setAttribute("aria-label", count > 1 ? `${title} ${index + 1} of ${count}` : title);
+        for (const type of ["pointerenter", "focus", "click"]) canvas.addEventListener(type, () => select(canvas));
+        box.appendChild(canvas);
+        images.set(canvas, { layer, index, image: null, max: 0 });
+        maps.push(canvas);
+      }
+      return maps;
+    }
+    const maps = Object.fromEntries(Object.keys(LAYERS).map((layer) => [layer, makeMaps(layer)]));
+
+    /* values: channels-last (side*side*count) or (count*side*side) when planar; each map's
+       pixels get grey = 255 * scale(value). */
+    function paintMaps(layer, values, { planar = false, scale }) {
+      const { side, count } = LAYERS[layer];
+      const area = side * side;
+      maps[layer].forEach((canvas, channel) => {
+        const image = new ImageData(side, side);
+        let max = -Infinity;
+        for (let i = 0; i < area; i++) {
+          const v = planar ? values[channel * area + i] : values[i * count + channel];
+          if (v > max) max = v;
+          const grey = Math.round(255 * Math.min(1, Math.max(0, scale(v))));
+          image.data[4 * i] = image.data[4 * i + 1] = image.data[4 * i + 2] = grey;
+          image.data[4 * i + 3] = 255;
+        }
+        canvas.getContext("2d").putImageData(image, 0, 0);
+        canvas.dataset.max = max.toFixed(5);
+        Object.assign(images.get(canvas), { image, max });
+      });
+    }
+
+    function layerMax(values) {
+      let max = 0;
+      for (const v of values) if (v > max) max = v;
+      return max || 1;
+    }
+
+    function show(activations) {
+      for (const layer of ["conv1", "conv2", "dense1"]) {
+        const top = layerMax(activations[layer]);
+        paintMaps(layer, activations[layer], { scale: (v) => v / top });
+      }
+      updates += 1;
+      section.dataset.updates = String(updates);
+      section.dataset.shown = "true";
+      if (selected) select(selected);
+    }
+
+    function clear() {
+      for (const layer of ["conv1", "conv2", "dense1"]) {
+        for (const canvas of maps[layer]) {
+          const context = canvas.getContext("2d");
+          context.fillStyle = "#000";
+          context.fillRect(0, 0, canvas.width, canvas.height);
+          delete canvas.dataset.max;
+          images.get(canvas).image = null;
+        }
+      }
+      section.dataset.shown = "false";
+      if (selected && images.get(selected).layer !== "kernels") select(selected);
+    }
+
+    function showKernels(kernels) {   // (20, 5, 5) weights: grey 0.5 is zero
+      let extent = 0;
+      for (const w of kernels) extent = Math.max(extent, Math.abs(w));
+      paintMaps("kernels", kernels, { planar: true, scale: (w) => 0.5 + 0.5 * w / (extent || 1) });
+    }
+
+    function select(canvas) {
+      const { layer, index, image, max } = images.get(canvas);
+      const { count, title } = LAYERS[layer];
+      for (const other of images.keys()) other.classList.toggle("selected", other === canvas);
+      selected = canvas;
+      zoom.width = zoom.height = LAYERS[layer].side;
+      zoom.dataset.layer = layer;
+      zoom.dataset.index = String(index);
+      if (image) zoomContext.putImageData(image, 0, 0);
+      else {
+        zoomContext.fillStyle = "#000";
+        zoomContext.fillRect(0, 0, zoom.width, zoom.height);
+      }
+      const name = count > 1 ? `${title} ${index + 1} of ${count}` : title;
+      caption.textContent = layer === "kernels" ? `${name} (5×5 weights).`
+        : image ? `${name}: strongest response ${max.toFixed(2)}.` : `${name}: draw a digit to see it.`;
+    }
+
+    clear();
+    return { show, clear, showKernels };
+  })();
+
+  // ------------------------------------------------------------------ About: the training story
+
+  const SVG = "http://www.w3.org/2000/svg";
+
+  function svgElement(name, attributes = {}, text) {
+    const element = document.createElementNS(SVG, name);
+    for (const [key, value] of Object.entries(attributes)) element.setAttribute(key, String(value));
+    if (text !== undefined) element.textContent = text;
+    return element;
+  }
+
+  /* A line chart per epoch: series [{name, key, points: [[epoch, value]]}]. Each point is a
+     circle carrying data-series, data-epoch and data-value (the metrics file's number). */
+  function lineChart(figure, { title, series, format, yMin, yMax }) {
+    const W = 420, H = 220, left = 52, right = 12, top = 14, bottom = 36;
+    const all = series.flatMap((s) => s.points);
+    figure.textContent = "";
+    if (!all.length) {
+      figure.hidden = true;
+      return;
+    }
+    figure.hidden = false;
+    const epochs = all.map(([e]) => e);
+    const values = all.map(([, v]) => v);
+    const e0 = Math.min(...epochs), e1 = Math.max(...epochs);
+    let v0 = yMin ?? Math.min(...values), v1 = yMax ?? Math.max(...values);
+    if (yMin === undefined) v0 = Math.min(...values);
+    if (v1 - v0 < 1e-9) { v0 -= 0.5 * (Math.abs(v0) || 1) * 0.1; v1 += 0.5 * (Math.abs(v1) || 1) * 0.1; }
+    const x = (e) => left + (e1 === e0 ? (W - left - right) / 2 : (e - e0) / (e1 - e0) * (W - left - right));
+    const y = (v) => top + (1 - (v - v0) / (v1 - v0)) * (H - top - bottom);
+    const id = `${figure.id}-title`;
+    const svg = svgElement("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-labelledby": id,
+      class: "chart-svg" });
+    svg.appendChild(svgElement("title", { id }, title));
+    const axes = svgElement("g", { class: "axes" });
+    axes.appendChild(svgElement("line", { x1: left, y1: H - bottom, x2: W - right, y2: H - bottom }));
+    axes.appendChild(svgElement("line", { x1: left, y1: top, x2: left, y2: H - bottom }));
+    for (let i = 0; i <= 4; i++) {
+      const v = v0 + (v1 - v0) * i / 4;
+      axes.appendChild(svgElement("line", { x1: left - 4, y1: y(v), x2: W - right, y2: y(v), class: "grid" }));
+      axes.appendChild(svgElement("text", { x: left - 6, y: y(v) + 4, "text-anchor": "end" }, format(v)));
+    }
+    const step = Math.max(1, Math.ceil((e1 - e0 + 1) / 10));
+    for (let e = e0; e <= e1; e += step) {
+      axes.appendChild(svgElement("text", { x: x(e), y: H - bottom + 16, "text-anchor": "middle" }, String(e)));
+    }
+    axes.appendChild(svgElement("text", { x: (left + W - right) / 2, y: H - 4, "text-anchor": "middle" }, "epoch"));
+    svg.appendChild(axes);
+    series.forEach((s, n) => {
+      const group = svgElement("g", { class: `series series-${n}`, "data-series": s.key });
+      if (s.points.length > 1) {
+        group.appendChild(svgElement("polyline", {
+          points: s.points.map(([e, v]) => `${x(e).toFixed(1)},${y(v).toFixed(1)}`).join(" ") }));
+      }
+      for (const [e, v] of s.points) {
+        const dot = svgElement("circle", { cx: x(e).toFixed(1), cy: y(v).toFixed(1), r: 3,
+          "data-series": s.key, "data-epoch": e, "data-value": v });
+        dot.appendChild(svgElement("title", {}, `${s.name}, epoch ${e}: ${format(v)}`));
+        group.appendChild(dot);
+      }
+      svg.appendChild(group);
+    });
+    figure.appendChild(svg);
+    const legend = document.createElement("figcaption");
+    legend.append(`${title}: `);
+    series.forEach((s, n) => {
+      const item = Object.assign(document.createElement("span"), { className: `key key-${n}` });
+      const last = s.points[s.points.length - 1];
+      item.textContent = `${s.name}${last ? ` (last ${format(last[1])})` : ""}`;
+      legend.append(item, n < series.length - 1 ? "; " : ".");
+    });
+    figure.appendChild(legend);
+  }
+
+  function fillCharts(metrics) {
+    const history = Array.isArray(metrics.history) ? metrics.history : [];
+    const validation = Array.isArray(metrics.validation_history) ? metrics.validation_history : [];
+    const points = (rows, key) => rows
+      .filter((row) => Number.isFinite(row[key]) && Number.isFinite(row.epoch))
+      .map((row) => [row.epoch, row[key]]);
+    const loss = [{ name: "training loss", key: "train_loss", points: points(history, "train_loss") }];
+    if (points(validation, "val_loss").length) {
+      loss.push({ name: "validation loss", key: "val_loss", points: points(validation, "val_loss") });
+    }
+    lineChart($("#chart-loss"), { title: "Cross-entropy loss per epoch", series: loss,
+      format: (v) => v.toFixed(3) });
+    const accuracy = [{ name: "training accuracy", key: "train_accuracy",
+      points: points(history, "train_accuracy") }];
+    if (points(validation, "val_accuracy").length) {
+      accuracy.push({ name: "validation accuracy", key: "val_accuracy",
+        points: points(validation, "val_accuracy") });
+    }
+    lineChart($("#chart-accuracy"), { title: "Accuracy per epoch", series: accuracy,
+      format: (v) => `${(100 * v).toFixed(1)} %` });
+  }
+
+  function fillConfusion(confusion) {
+    const table = $("#confusion");
+    table.textContent = "";
+    if (!Array.isArray(confusion) || confusion.length !== 10) {
+      table.hidden = true;
+      return;
+    }
+    const head = table.createTHead().insertRow();
+    head.appendChild(Object.assign(document.createElement("th"), { textContent: "true ↓ said →", scope: "col" }));
+    for (let d = 0; d < 10; d++) head.appendChild(Object.assign(document.createElement("th"), { textContent: String(d), scope: "col" }));
+    let offMax = 1;
+    confusion.forEach((row, t) => row.forEach((n, p) => { if (t !== p) offMax = Math.max(offMax, n); }));
+    const tbody = table.createTBody();
+    confusion.forEach((row, t) => {
+      const tr = tbody.insertRow();
+      tr.appendChild(Object.assign(document.createElement("th"), { textContent: String(t), scope: "row" }));
+      const total = row.reduce((a, b) => a + b, 0) || 1;
+      row.forEach((n, p) => {
+        const cell = tr.insertCell();
+        cell.textContent = String(n);
+        cell.dataset.true = String(t);
+        cell.dataset.predicted = String(p);
+        cell.dataset.count = String(n);
+        // right answers shaded by their share of the row, mistakes on a log scale
+        const heat = t === p ? n / total : n ? Math.log1p(n) / Math.log1p(offMax) : 0;
+        cell.style.setProperty("--heat", heat.toFixed(3));
+        cell.className = t === p ? "right" : n ? "wrong" : "zero";
+        cell.title = `true ${t}, said ${p}: ${n}`;
+      });
+    });
+    table.hidden = false;
+  }
+
+  function fillMistakes(mistakes) {
+    const list = $("#mistakes");
+    list.textContent = "";
+    for (const mistake of Array.isArray(mistakes) ? mistakes : []) {
+      if (!Array.isArray(mistake.pixels) || mistake.pixels.length !== 784) continue;
+      const item = document.createElement("li");
+      item.dataset.index = String(mistake.index);
+      item.dataset.label = String(mistake.label);
+      item.dataset.predicted = String(mistake.predicted);
+      const canvas = document.createElement("canvas");
+      canvas.width = canvas.height = 28;
+      canvas.setAttribute("role", "img");
+      canvas.setAttribute("aria-label", `Test image ${mistake.index}, a handwritten ${mistake.label}`);
+      const image = new ImageData(28, 28);
+      mistake.pixels.forEach((v, i) => image.data.set([v, v, v, 255], 4 * i));
+      canvas.getContext("2d").putImageData(image, 0, 0);
+      const text = Object.assign(document.createElement("span"), {
+        textContent: `a ${mistake.label}, read as ${mistake.predicted}` });
+      item.append(canvas, text);
+      list.appendChild(item);
+    }
+  }
 
   // ------------------------------------------------------------------ About: the model's facts
 
@@ -397,6 +676,10 @@
       const metrics = await response.json();
       if (Array.isArray(metrics.architecture)) fillLayers(metrics.architecture);
       fillTraining(metrics);
+      fillCharts(metrics);
+      fillConfusion(metrics.test && metrics.test.confusion);
+      fillMistakes(metrics.test_mistakes);
+      body.dataset.story = "ready";
     } catch (error) {
       $("#accuracy").textContent = `The model's facts (model/metrics.json) could not be read: ${error.message}.`;
       $("#layers").textContent = "";
@@ -445,6 +728,8 @@
         `started in ${(info.startMs / 1000).toFixed(1)} s.`;
       setState("ready", "Ready: draw a digit.");
       pump();
+      python.request("kernels").then(({ kernels }) => inside.showKernels(kernels),
+        () => {});   // the filters are an extra: predictions work without them
       registerServiceWorker();
     } catch (error) {
       worker.worker.terminate();
@@ -462,9 +747,9 @@
       if (!python) throw new Error("not ready");
       return python.request("classify", { width, height, pixels }, [pixels]);
     },
-    async predictNow() {
+    async predictNow({ activations = SHOW_ACTIVATIONS } = {}) {
       if (!python) throw new Error("not ready");
-      const { reply, started } = await predict(snapshot());
+      const { reply, started } = await predict(snapshot(), activations);
       show(reply, started);
       return { blank: reply.blank, ...(reply.blank ? {} : lastEndToEnd) };
     },

@@ -9,10 +9,18 @@
      {type: "ready", info: {pyodide, python, numpy, startMs, stageMs}}
      {type: "fatal", message}                      starting failed; a human message
    Requests, page -> worker, each with an id; the reply carries the same id
-     {id, type: "classify", width, height, pixels: ArrayBuffer (RGBA, transferred)}
+     {id, type: "classify", width, height, pixels: ArrayBuffer (RGBA, transferred),
+      activations?: bool, photo?: bool}
        -> {id, type: "result", blank: true}                     nothing drawn
        -> {id, type: "result", blank: false, probabilities: Float32Array(10),
-           image: Float32Array(784), timings: {preprocess, forward, worker}}  (transferred)
+           image: Float32Array(784), timings: {preprocess, forward, worker},
+           activations?: {conv1: Float32Array(24*24*20), conv2: Float32Array(8*8*40),
+                          dense1: Float32Array(256)}}           (all buffers transferred)
+       activations: also return each layer's output after ReLU (channels last, the same
+         forward pass); photo: the pixels are an uploaded picture, cleaned first by
+         pycore.preprocess.flatten_background (uneven paper, faint ink)
+     {id, type: "kernels"} -> {id, type: "kernels", kernels: Float32Array(20*5*5)}
+       the first convolution's learned filters
      {id, type: "stats"}  -> {id, type: "stats", wasmBytes, allocatedBlocks}
      any failure          -> {id, type: "error", message}
 */
@@ -27,6 +35,7 @@ let pyodide = null;
 let classifier = null;   // PyProxy of pycore.inference.Classifier, kept for the worker's life
 let sys = null;          // PyProxy of the sys module (stats)
 let numpy = null;        // PyProxy of the numpy module
+let preprocess = null;   // PyProxy of pycore.preprocess (uploaded pictures)
 const stageStarts = [];  // performance.now() at the start of each stage
 
 function progress(stage, label) {
@@ -101,6 +110,7 @@ async function start() {
   progress(4, "Warming up");
   sys = pyodide.pyimport("sys");
   numpy = pyodide.pyimport("numpy");
+  preprocess = pyodide.pyimport("pycore.preprocess");
   const info = {
     pyodide: pyodide.version,
     python: sys.version.split(" ")[0],
@@ -143,7 +153,9 @@ function copyFloat32(array) {
   }
 }
 
-function classify(width, height, pixels) {
+const LAYERS_SHOWN = ["conv1", "conv2", "dense1"];
+
+function classify(width, height, pixels, { activations = false, photo = false } = {}) {
   const t0 = performance.now();
   const proxies = [];
   const keep = (proxy) => {
@@ -152,14 +164,22 @@ function classify(width, height, pixels) {
   };
   try {
     const flat = keep(pyodide.toPy(new Uint8Array(pixels)));
-    const rgba = keep(keep(numpy.frombuffer.callKwargs(flat, { dtype: "uint8" })).reshape(height, width, 4));
-    const prediction = keep(classifier.classify(rgba));
+    let rgba = keep(keep(numpy.frombuffer.callKwargs(flat, { dtype: "uint8" })).reshape(height, width, 4));
+    if (photo) rgba = keep(preprocess.flatten_background(rgba));
+    const prediction = keep(activations ? classifier.classify.callKwargs(rgba, { activations: true })
+      : classifier.classify(rgba));
     if (prediction === undefined || prediction === null) return { blank: true };
     const probabilities = copyFloat32(keep(prediction.probabilities));
     const image = copyFloat32(keep(prediction.image));
     const timings = keep(prediction.timings).toJs({ dict_converter: Object.fromEntries });
+    const reply = { blank: false, probabilities, image, timings };
+    if (activations) {
+      const layers = keep(prediction.activations);
+      reply.activations = {};
+      for (const name of LAYERS_SHOWN) reply.activations[name] = copyFloat32(keep(layers.get(name)));
+    }
     timings.worker = performance.now() - t0;
-    return { blank: false, probabilities, image, timings };
+    return reply;
   } finally {
     for (const proxy of proxies) proxy.destroy();
   }
@@ -194,9 +214,16 @@ self.onmessage = async (event) => {
   }
   try {
     if (type === "classify") {
-      const reply = classify(request.width, request.height, request.pixels);
-      const transfer = reply.blank ? [] : [reply.probabilities.buffer, reply.image.buffer];
+      const reply = classify(request.width, request.height, request.pixels,
+        { activations: Boolean(request.activations), photo: Boolean(request.photo) });
+      const transfer = reply.blank ? [] : [reply.probabilities.buffer, reply.image.buffer,
+        ...Object.values(reply.activations || {}).map((array) => array.buffer)];
       self.postMessage({ id, type: "result", ...reply }, transfer);
+    } else if (type === "kernels") {
+      const filters = classifier.kernels();
+      let kernels;
+      try { kernels = copyFloat32(filters); } finally { filters.destroy(); }
+      self.postMessage({ id, type: "kernels", kernels }, [kernels.buffer]);
     } else if (type === "stats") {
       self.postMessage({ id, type: "stats", ...stats() });
     } else {
