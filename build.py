@@ -6,6 +6,9 @@
 What goes into dist/:
 
     index.html, app.css, app.js, worker.js, sw.js     the page (copied from web/)
+    app.webmanifest, favicon.svg                      the web app manifest (installable)
+    icons/icon-192.png, icon-512.png, icon-maskable-512.png
+                                                      PNG icons drawn here (write_icons)
     model/                                            the trained model (web/model/)
     pyodide/pyodide.js, pyodide.asm.js, pyodide.asm.wasm, python_stdlib.zip
                                                       Pyodide 0.27.7 core (npm package)
@@ -39,10 +42,12 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import struct
 import threading
 import tomllib
 import urllib.request
 import zipfile
+import zlib
 from pathlib import Path
 
 ROOT = Path(__file__).absolute().parent
@@ -260,6 +265,80 @@ def fetch_numpy_wheel(cache: Path, user_path: Path | None = None,
                      + "\n  - ".join(tried))
 
 
+# ---------------------------------------------------------------------------- icons
+
+ICON_BLUE = (0x15, 0x65, 0xD8)
+# The favicon's glyph (web/favicon.svg, a 32x32 box): "M11 9c6-4 12 0 8 7l-7 8h10",
+# stroke width 3.5, round caps and joins, white on a blue square with rounded corners.
+ICON_CURVE = ((11, 9), (17, 5), (23, 9), (19, 16))
+ICON_LINE = ((19, 16), (12, 24), (22, 24))
+ICON_STROKE = 3.5
+# The PNG icons of app.webmanifest: (file, side in pixels, maskable). A maskable icon is
+# cropped by the platform to any shape inside the central 80 % circle: full-bleed blue,
+# the glyph shrunk to fit that safe zone.
+ICONS = (("icons/icon-192.png", 192, False), ("icons/icon-512.png", 512, False),
+         ("icons/icon-maskable-512.png", 512, True))
+
+
+def png_bytes(rgba) -> bytes:
+    """(H, W, 4) uint8 array -> a PNG file (8-bit RGBA, no filtering, fixed bytes)."""
+    height, width = rgba.shape[:2]
+    raw = b"".join(b"\x00" + rgba[row].tobytes() for row in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+
+
+def icon_pixels(side: int, maskable: bool):
+    """The favicon drawn at side x side pixels, anti-aliased (2x2 to 4x4 samples a pixel)."""
+    import numpy as np   # the project's one dependency; only needed here
+
+    samples = max(2, 768 // side)
+    n = side * samples
+    coords = (np.arange(n) + 0.5) / n * 32                       # in the SVG's 32x32 box
+    x, y = np.meshgrid(coords, coords)
+    glyph_scale = 0.7 if maskable else 1.0                       # around the centre (16, 16)
+    gx, gy = 16 + (x - 16) / glyph_scale, 16 + (y - 16) / glyph_scale
+    t = np.linspace(0, 1, 12)[:, None]
+    (p0, p1, p2, p3) = (np.array(p, float) for p in ICON_CURVE)
+    curve = ((1 - t) ** 3 * p0 + 3 * (1 - t) ** 2 * t * p1 + 3 * (1 - t) * t ** 2 * p2 + t ** 3 * p3)
+    points = np.concatenate([curve, np.array(ICON_LINE[1:], float)])
+    distance = np.full(gx.shape, np.inf)
+    for (x0, y0), (x1, y1) in zip(points[:-1], points[1:]):
+        dx, dy = x1 - x0, y1 - y0
+        u = np.clip(((gx - x0) * dx + (gy - y0) * dy) / max(dx * dx + dy * dy, 1e-12), 0, 1)
+        distance = np.minimum(distance, np.hypot(gx - (x0 + u * dx), gy - (y0 + u * dy)))
+    ink = distance <= ICON_STROKE / 2
+    if maskable:
+        inside = np.ones_like(ink)
+    else:                                                        # rounded square, rx = 6
+        cx, cy = np.clip(x, 6, 26), np.clip(y, 6, 26)
+        inside = np.hypot(x - cx, y - cy) <= 6
+    rgb = np.where(ink[..., None], 255.0, np.array(ICON_BLUE, float))   # (n, n, 3)
+    alpha = inside.astype(float)
+    premultiplied = np.concatenate([rgb * alpha[..., None], alpha[..., None]], axis=-1)
+    pooled = premultiplied.reshape(side, samples, side, samples, 4).mean(axis=(1, 3))
+    out = np.zeros((side, side, 4))
+    covered = pooled[..., 3] > 0
+    out[covered, :3] = pooled[covered, :3] / pooled[covered, 3:4]
+    out[..., 3] = pooled[..., 3] * 255
+    return np.round(out).astype(np.uint8)
+
+
+def write_icons(folder: Path) -> list[Path]:
+    written = []
+    for name, side, maskable in ICONS:
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(png_bytes(icon_pixels(side, maskable)))
+        written.append(path)
+    return written
+
+
 # ---------------------------------------------------------------------------- pycore wheel
 
 def pycore_version(source: Path = PYCORE) -> str:
@@ -397,6 +476,7 @@ def build(dist: Path = DIST, model_dir: Path | None = None, numpy_wheel: Path | 
                 continue
             (stage / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(WEB / rel, stage / rel)
+        write_icons(stage)
         (stage / "model").mkdir()
         for rel in tree_files(model_dir):
             (stage / "model" / rel).parent.mkdir(parents=True, exist_ok=True)

@@ -85,6 +85,8 @@
   // ------------------------------------------------------------------ drawing
 
   const strokes = [];        // [{points: [{x, y}]}], x and y as fractions of the box
+  let picture = null;        // an opened picture: {bitmap, background: CSS colour}, under the strokes
+  const undoable = [];       // what Undo takes back, last first: "stroke" or {picture, strokes}
   let activeStroke = null;
   let activePointer = null;
   let renderQueued = false;
@@ -112,6 +114,18 @@
   function paint(ctx, width, height) {
     ctx.fillStyle = "#ffffff";
     ctx.fillRect(0, 0, width, height);
+    if (picture) {
+      // the whole picture, centred, on its own paper colour (so the border pycore reads
+      // as background is the picture's, dark or light)
+      const { bitmap, background } = picture;
+      const scale = Math.min(width / bitmap.width, height / bitmap.height);
+      const w = bitmap.width * scale, h = bitmap.height * scale;
+      ctx.fillStyle = background;
+      ctx.fillRect(0, 0, width, height);
+      ctx.imageSmoothingEnabled = true;
+      ctx.imageSmoothingQuality = "high";
+      ctx.drawImage(bitmap, (width - w) / 2, (height - h) / 2, w, h);
+    }
     ctx.strokeStyle = ctx.fillStyle = "#000000";
     ctx.lineWidth = Math.min(width, height) * STROKE_WIDTH;
     ctx.lineCap = "round";
@@ -153,6 +167,8 @@
     drawCanvas.setPointerCapture(event.pointerId);
     activeStroke = { points: [pointAt(event)] };
     strokes.push(activeStroke);
+    undoable.push("stroke");
+    updateUndo();
     $("#hint").textContent = "";
     queueRender();
     requestPrediction(false);
@@ -171,6 +187,7 @@
     if (event.pointerId !== activePointer) return;
     activePointer = null;
     activeStroke = null;
+    updateUndo();
     render();
     requestPrediction(true);   // a prediction always follows the end of a stroke
   }
@@ -204,7 +221,8 @@
   function snapshot() {
     if (renderQueued) render();
     const pixels = inputContext.getImageData(0, 0, INPUT_SIZE, INPUT_SIZE).data.buffer;
-    return { width: INPUT_SIZE, height: INPUT_SIZE, pixels };
+    // an opened picture is evened out in Python first (pycore.preprocess.flatten_background)
+    return { width: INPUT_SIZE, height: INPUT_SIZE, pixels, photo: picture !== null };
   }
 
   // The page asks for the layers' outputs with each prediction (the "Inside the network"
@@ -225,13 +243,17 @@
       if (timer === null) timer = setTimeout(() => { timer = null; pump(); }, wait);
       return;
     }
+    const final = urgent;
     wanted = urgent = false;
     inFlight = true;
     lastSent = performance.now();
     const sentFor = generation;
     predict(snapshot())
       .then(({ reply, started }) => {
-        if (sentFor === generation) show(reply, started);
+        if (sentFor === generation) {
+          show(reply, started);
+          if (final) announce(reply);
+        }
       })
       .catch((error) => {
         $("#timing").textContent = `Prediction failed: ${error.message}`;
@@ -292,15 +314,179 @@
     $("#timing").textContent = "";
   }
 
-  $("#clear").addEventListener("click", () => {
-    strokes.length = 0;
+  /* Screen readers hear the answer when a stroke ends (or a picture or an undo is shown)
+     and the top digit changed, not at every live update while drawing. */
+  let announced = null;
+  let announcements = 0;
+  function announce(reply) {
+    let text = "Nothing to read: the box is empty.";
+    if (!reply.blank) {
+      const p = reply.probabilities;
+      const best = p.indexOf(Math.max(...p));
+      text = `The network reads ${best}, ${Math.round(100 * p[best])} % sure.`;
+      if (announced !== null && announced.startsWith(`The network reads ${best},`)) return;
+    } else if (announced === null || announced === text) {
+      return;
+    }
+    announced = text;
+    announcements += 1;
+    const region = $("#announce");
+    region.textContent = text;
+    region.dataset.count = String(announcements);
+  }
+
+  function forgetPending() {
     activeStroke = null;
     activePointer = null;
-    generation += 1;
+    generation += 1;       // replies for what was on the canvas before are dropped
     wanted = urgent = false;
     updateBusy();
+  }
+
+  function clearDrawing() {
+    strokes.length = 0;
+    undoable.length = 0;
+    picture = null;
+    forgetPending();
+    updateUndo();
     render();
     clearResult();
+    announced = null;
+  }
+  $("#clear").addEventListener("click", clearDrawing);
+
+  function updateUndo() {
+    $("#undo").disabled = undoable.length === 0 && activeStroke === null;
+  }
+
+  /* Take back the last stroke (or the last opened picture): the canvas is redrawn from the
+     strokes kept as data, so the prediction for it is the one shown before that stroke. */
+  function undo() {
+    if (activePointer !== null || !undoable.length) return;
+    const last = undoable.pop();
+    if (last === "stroke") strokes.pop();
+    else {
+      picture = last.picture;
+      strokes.splice(0, strokes.length, ...last.strokes);
+    }
+    forgetPending();
+    updateUndo();
+    render();
+    $("#file-message").textContent = "";
+    if (!strokes.length && !picture) {
+      clearResult();
+      announce({ blank: true });
+    } else {
+      requestPrediction(true);
+    }
+    // a disabled button cannot keep the focus: hand it to Clear, not to the page
+    if (!undoable.length && document.activeElement === $("#undo")) $("#clear").focus();
+  }
+  $("#undo").addEventListener("click", undo);
+
+  document.addEventListener("keydown", (event) => {
+    const target = event.target;
+    if (target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement ||
+        target instanceof HTMLSelectElement || (target && target.isContentEditable)) return;
+    const key = event.key;
+    if ((event.ctrlKey || event.metaKey) && !event.shiftKey && !event.altKey && key.toLowerCase() === "z") {
+      event.preventDefault();
+      undo();
+    } else if ((key === "Escape" || key === "Delete") && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      event.preventDefault();
+      clearDrawing();
+    }
+  });
+
+  // ------------------------------------------------------------------ pictures
+
+  const MAX_FILE_BYTES = 20 * 1024 * 1024;   // a phone photo is 2-8 MB
+  const MAX_SIDE = 12000;                    // pixels, after decoding
+
+  function fileMessage(text, isError = false) {
+    const message = $("#file-message");
+    message.textContent = text;
+    message.classList.toggle("error", isError);
+  }
+
+  /* The median colour of a picture's border, drawn small: what the page around it is. */
+  function borderColour(bitmap) {
+    const side = 32;
+    const canvas = document.createElement("canvas");
+    canvas.width = canvas.height = side;
+    const context = canvas.getContext("2d", { willReadFrequently: true });
+    context.drawImage(bitmap, 0, 0, side, side);
+    const data = context.getImageData(0, 0, side, side).data;
+    const channels = [[], [], []];
+    for (let i = 0; i < side; i++) {
+      for (const [x, y] of [[i, 0], [i, side - 1], [0, i], [side - 1, i]]) {
+        for (let c = 0; c < 3; c++) channels[c].push(data[4 * (y * side + x) + c]);
+      }
+    }
+    const median = (values) => values.sort((a, b) => a - b)[values.length >> 1];
+    return `rgb(${channels.map(median).join(", ")})`;
+  }
+
+  async function openPicture(file) {
+    if (!file) return;
+    const name = file.name || "The file";
+    if (file.size > MAX_FILE_BYTES) {
+      fileMessage(`“${name}” is too large (${(file.size / 1048576).toFixed(1)} MB): ` +
+        `pictures up to ${MAX_FILE_BYTES / 1048576} MB can be opened.`, true);
+      return;
+    }
+    if (file.type && !file.type.startsWith("image/")) {
+      fileMessage(`“${name}” is not an image (${file.type}). Open a PNG, JPEG, WebP, GIF ` +
+        "or BMP picture of one handwritten digit.", true);
+      return;
+    }
+    let bitmap;
+    try {
+      bitmap = await createImageBitmap(file);
+    } catch {
+      fileMessage(`“${name}” is not an image this browser can read. Open a PNG, JPEG, WebP, ` +
+        "GIF or BMP picture of one handwritten digit.", true);
+      return;
+    }
+    if (bitmap.width > MAX_SIDE || bitmap.height > MAX_SIDE) {
+      fileMessage(`“${name}” is too large (${bitmap.width}×${bitmap.height} pixels): ` +
+        `pictures up to ${MAX_SIDE} pixels a side can be opened.`, true);
+      bitmap.close();
+      return;
+    }
+    undoable.push({ picture, strokes: strokes.slice() });
+    picture = { bitmap, background: borderColour(bitmap) };
+    strokes.length = 0;
+    forgetPending();
+    updateUndo();
+    render();
+    $("#hint").textContent = "";
+    fileMessage(`Showing “${name}” (${bitmap.width}×${bitmap.height}); ` +
+      "the network reads it like a drawing. You can draw on it too.");
+    requestPrediction(true);
+  }
+
+  $("#open").addEventListener("click", () => $("#file").click());
+  $("#file").addEventListener("change", (event) => {
+    openPicture(event.target.files[0]);
+    event.target.value = "";     // the same file can be opened again
+  });
+  // A file dropped anywhere on the page is opened (instead of the browser leaving the page).
+  document.addEventListener("dragover", (event) => {
+    if (event.dataTransfer && Array.from(event.dataTransfer.types).includes("Files")) {
+      event.preventDefault();
+      event.dataTransfer.dropEffect = "copy";
+      body.dataset.dropping = "true";
+    }
+  });
+  document.addEventListener("dragleave", (event) => {
+    if (event.relatedTarget === null) delete body.dataset.dropping;
+  });
+  document.addEventListener("drop", (event) => {
+    delete body.dataset.dropping;
+    if (!event.dataTransfer || !event.dataTransfer.files.length) return;
+    event.preventDefault();
+    openPicture(event.dataTransfer.files[0]);
   });
 
 

@@ -1,0 +1,122 @@
+"""Installable and accessible (issue 5): the web app manifest and its icons, the light and
+dark schemes, and an automated accessibility scan with axe-core."""
+import hashlib
+import io
+import json
+import struct
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+harness = sys.modules["mnist_draw_harness"]   # loaded by conftest.py
+pytestmark = pytest.mark.e2e
+
+AXE_SPEC = "axe-core@4.10.3"
+AXE_TARBALL = "axe-core-4.10.3.tgz"
+AXE_SHA256 = "0f2b4d7dcdf7d1219df8d1959ad68e565f51d14c3f0d88bb71cd59abeb956292"
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_web_app_manifest_is_valid_and_its_icons_are_shipped(ready_page, site):
+    page = ready_page
+    href = page.get_attribute('link[rel="manifest"]', "href")
+    assert href == "app.webmanifest"
+    manifest = json.loads((site.dist / href).read_text())
+    for key in ("name", "short_name", "start_url", "scope", "display", "icons",
+                "theme_color", "background_color"):
+        assert manifest.get(key), key
+    assert manifest["display"] in ("standalone", "fullscreen", "minimal-ui")
+    assert manifest["start_url"] == "./" and manifest["scope"] == "./"
+    listed = {entry["path"] for entry in site.manifest["files"]}   # what the service worker caches
+    assert href in listed
+    sizes = set()
+    for icon in manifest["icons"]:
+        assert not icon["src"].startswith(("/", "http")), icon      # relative: works under a sub-path
+        assert icon["src"] in listed and (site.dist / icon["src"]).is_file(), icon
+        if icon["type"] == "image/png":
+            width, height = png_size((site.dist / icon["src"]).read_bytes())
+            assert icon["sizes"] == f"{width}x{height}"
+            sizes.add((width, icon.get("purpose", "any")))
+    assert {(192, "any"), (512, "any"), (512, "maskable")} <= sizes
+    # the browser reads the same file, from this origin, as a manifest
+    served = page.evaluate("""async href => {
+        const response = await fetch(href);
+        return [response.headers.get('content-type'), (await response.json()).name];
+    }""", href)
+    assert served == ["application/manifest+json", manifest["name"]]
+    colours = page.eval_on_selector_all('meta[name="theme-color"]', "ms => ms.map(m => m.media)")
+    assert sorted(colours) == ["(prefers-color-scheme: dark)", "(prefers-color-scheme: light)"]
+
+
+def scheme_page(browser, site, scheme, bypass_csp=False):
+    context = browser.new_context(service_workers="block", color_scheme=scheme, bypass_csp=bypass_csp,
+                                  viewport={"width": 1000, "height": 900})
+    page = harness.record(context.new_page())
+    page.goto(site.url)
+    harness.wait_ready(page)
+    return page
+
+
+def test_dark_scheme_follows_the_system_and_leaves_the_network_input_alone(browser, site):
+    inputs = {}
+    for scheme in ("light", "dark"):
+        page = scheme_page(browser, site, scheme)
+        try:
+            background = page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
+            level = sum(map(int, background[background.index("(") + 1:-1].split(",")[:3])) / 3
+            assert (level < 60) if scheme == "dark" else (level > 200), background
+            harness.draw_strokes(page, harness.shape_points("7"))
+            drawn = harness.canvas_rgba(page, "#draw")
+            assert (drawn[:3, :3, :3] == 255).all()              # the box stays a white sheet...
+            assert (drawn[..., 0] < 64).mean() > 0.01            # ... with dark ink on it
+            inputs[scheme] = harness.canvas_rgba(page, "#network-input")
+            assert harness.highlighted(page) == [7]
+        finally:
+            page.context.close()
+    assert (inputs["light"] == inputs["dark"]).all()
+
+
+@pytest.fixture(scope="module")
+def axe_source():
+    """axe.min.js from the pinned npm package, kept in the user cache and verified."""
+    cache = harness.load_build_module().cache_dir()
+    tarball = cache / AXE_TARBALL
+    if not tarball.is_file() or hashlib.sha256(tarball.read_bytes()).hexdigest() != AXE_SHA256:
+        cache.mkdir(parents=True, exist_ok=True)
+        proc = subprocess.run(["npm", "pack", AXE_SPEC, "--pack-destination", str(cache)],
+                              capture_output=True, text=True)
+        assert proc.returncode == 0 and tarball.is_file(), f"npm pack {AXE_SPEC} failed: {proc.stderr[-1000:]}"
+    data = tarball.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != AXE_SHA256:
+        tarball.unlink()
+        pytest.fail(f"{tarball}: sha256 {digest}, expected {AXE_SHA256}")
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        return archive.extractfile("package/axe.min.js").read().decode()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_accessibility_scan_finds_nothing_serious(browser, site, axe_source, scheme):
+    # axe is injected as a script: the scan's context bypasses the page's CSP (only there)
+    page = scheme_page(browser, site, scheme, bypass_csp=True)
+    try:
+        harness.draw_strokes(page, harness.shape_points("0"))      # results and feature maps shown
+        page.wait_for_selector("body[data-story=ready]")
+        page.hover('#maps-conv1 canvas[data-index="2"]')
+        page.add_script_tag(content=axe_source)
+        results = page.evaluate("""async () => {
+            const result = await axe.run(document, { resultTypes: ['violations'] });
+            return result.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ': ' + n.failureSummary) }));
+        }""")
+        serious = [v for v in results if v["impact"] in ("serious", "critical")]
+        assert serious == [], json.dumps(serious, indent=1)
+    finally:
+        page.context.close()
