@@ -295,7 +295,10 @@ def png_bytes(rgba) -> bytes:
 
 def icon_pixels(side: int, maskable: bool):
     """The favicon drawn at side x side pixels, anti-aliased (2x2 to 4x4 samples a pixel)."""
-    import numpy as np   # the project's one dependency; only needed here
+    try:
+        import numpy as np   # the project's one dependency; only needed here
+    except ImportError as error:
+        raise BuildError("NumPy is needed to draw the PNG icons: pip install numpy") from error
 
     samples = max(2, 768 // side)
     n = side * samples

@@ -115,16 +115,26 @@
     ctx.fillStyle = "#ffffff";
     ctx.fillRect(0, 0, width, height);
     if (picture) {
-      // the whole picture, centred, on its own paper colour (so the border pycore reads
-      // as background is the picture's, dark or light)
+      // The whole picture, centred; the bands beside it continue its edge rows (or
+      // columns), so the border pycore reads as background is the picture's own paper,
+      // dark or light, and unevenly lit paper has no step where the picture ends.
       const { bitmap, background } = picture;
-      const scale = Math.min(width / bitmap.width, height / bitmap.height);
-      const w = bitmap.width * scale, h = bitmap.height * scale;
+      const bw = bitmap.width, bh = bitmap.height;
+      const scale = Math.min(width / bw, height / bh);
+      const w = bw * scale, h = bh * scale, dx = (width - w) / 2, dy = (height - h) / 2;
       ctx.fillStyle = background;
       ctx.fillRect(0, 0, width, height);
       ctx.imageSmoothingEnabled = true;
       ctx.imageSmoothingQuality = "high";
-      ctx.drawImage(bitmap, (width - w) / 2, (height - h) / 2, w, h);
+      if (dy > 0.5) {
+        ctx.drawImage(bitmap, 0, 0, bw, 1, dx, 0, w, dy + 1);
+        ctx.drawImage(bitmap, 0, bh - 1, bw, 1, dx, dy + h - 1, w, dy + 1);
+      }
+      if (dx > 0.5) {
+        ctx.drawImage(bitmap, 0, 0, 1, bh, 0, dy, dx + 1, h);
+        ctx.drawImage(bitmap, bw - 1, 0, 1, bh, dx + w - 1, dy, dx + 1, h);
+      }
+      ctx.drawImage(bitmap, dx, dy, w, h);
     }
     ctx.strokeStyle = ctx.fillStyle = "#000000";
     ctx.lineWidth = Math.min(width, height) * STROKE_WIDTH;

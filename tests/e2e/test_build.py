@@ -21,7 +21,9 @@ def test_manifest_lists_every_file_with_size_and_hash(site):
     for required in ("index.html", "app.js", "app.css", "worker.js", "sw.js", "model/mnist-cnn.npz",
                      "model/metrics.json", "pyodide/pyodide.js", "pyodide/pyodide.asm.js",
                      "pyodide/pyodide.asm.wasm", "pyodide/python_stdlib.zip",
-                     "pyodide/pyodide-lock.json", site.manifest["pycore_wheel"]):
+                     "pyodide/pyodide-lock.json", site.manifest["pycore_wheel"],
+                     "app.webmanifest", "favicon.svg", "icons/icon-192.png", "icons/icon-512.png",
+                     "icons/icon-maskable-512.png"):
         assert required in listed
 
 
@@ -45,6 +47,14 @@ def test_service_worker_is_versioned_by_the_manifest(site):
 def test_model_files_are_copied_unchanged(site):
     for name in ("mnist-cnn.npz", "metrics.json"):
         assert (site.dist / "model" / name).read_bytes() == (harness.model_dir() / name).read_bytes()
+
+
+def test_icons_are_reproducible_pngs(site, tmp_path):
+    build = harness.load_build_module()
+    for path in build.write_icons(tmp_path):
+        name = path.relative_to(tmp_path).as_posix()
+        assert path.read_bytes() == (site.dist / name).read_bytes()
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_pycore_wheel_is_reproducible(site, tmp_path):

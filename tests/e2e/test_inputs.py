@@ -165,3 +165,21 @@ def test_screen_readers_hear_the_answer_at_stroke_ends_only(ready_page):
     announced = page.evaluate("window.announced")
     assert live > 1 and len(announced) == 1, (live, announced)
     assert announced[0].startswith(f"The network reads {top_digit(page)},")
+
+
+def test_photo_with_uneven_paper_is_classified(ready_page, mnist_digits):
+    """A phone-photo-like picture: an MNIST digit in dark-grey pen on grey paper lit from
+    one corner, with noise. The worker evens the paper (pycore.preprocess.flatten_background)."""
+    page = ready_page
+    rng = np.random.default_rng(5)
+    for index, label, image in mnist_digits:
+        ink = np.kron(image / 255, np.ones((6, 6)))                      # (168, 168)
+        ink = np.pad(ink, ((40, 60), (70, 50)))                          # off-centre on the page
+        rows, cols = np.mgrid[0:ink.shape[0], 0:ink.shape[1]]
+        paper = 0.4 + 0.5 * (rows / ink.shape[0] + cols / ink.shape[1]) / 2
+        grey = paper * (1 - ink) + 0.15 * ink + rng.normal(0, 0.02, ink.shape)
+        picture = np.clip(np.round(grey * 255), 0, 255).astype(np.uint8)
+        before = harness.predictions(page)
+        open_file(page, f"photo-{index}.png", "image/png", png(picture))
+        harness.wait_prediction_after(page, before)
+        assert top_digit(page) == label, f"photo of test image {index}: {harness.probabilities(page).round(3)}"
