@@ -632,7 +632,7 @@
 
   /* A line chart per epoch: series [{name, key, points: [[epoch, value]]}]. Each point is a
      circle carrying data-series, data-epoch and data-value (the metrics file's number). */
-  function lineChart(figure, { title, series, format, yMin, yMax }) {
+  function lineChart(figure, { title, series, format }) {
     const W = 420, H = 220, left = 52, right = 12, top = 14, bottom = 36;
     const all = series.flatMap((s) => s.points);
     figure.textContent = "";
@@ -644,9 +644,12 @@
     const epochs = all.map(([e]) => e);
     const values = all.map(([, v]) => v);
     const e0 = Math.min(...epochs), e1 = Math.max(...epochs);
-    let v0 = yMin ?? Math.min(...values), v1 = yMax ?? Math.max(...values);
-    if (yMin === undefined) v0 = Math.min(...values);
-    if (v1 - v0 < 1e-9) { v0 -= 0.5 * (Math.abs(v0) || 1) * 0.1; v1 += 0.5 * (Math.abs(v1) || 1) * 0.1; }
+    let v0 = Math.min(...values), v1 = Math.max(...values);
+    if (v1 - v0 < 1e-9) {             // one epoch, or a flat line: a band around the value
+      const pad = 0.05 * (Math.abs(v0) || 1);
+      v0 -= pad;
+      v1 += pad;
+    }
     const x = (e) => left + (e1 === e0 ? (W - left - right) / 2 : (e - e0) / (e1 - e0) * (W - left - right));
     const y = (v) => top + (1 - (v - v0) / (v1 - v0)) * (H - top - bottom);
     const id = `${figure.id}-title`;
@@ -934,7 +937,8 @@
   }
 
   /* For tests and the browser benchmark: one end-to-end prediction of the current canvas
-     (resolves after it is rendered), the worker's answer for given pixels (not rendered),
+     (resolves after it is rendered; {activations: false} skips the layers' outputs, as
+     bench/browser.py compares), the worker's answer for given pixels (not rendered),
      the worker's memory figures, and what the worker reported when it started. */
   let workerInfo = null;
   window.mnistDraw = Object.freeze({
