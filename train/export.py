@@ -41,15 +41,17 @@ def misclassified_images(dataset, results, limit=40):
             for w in results["test"]["wrong"][:limit]]
 
 
-def export(run, epoch, out, validation_run=None, data_folder=None):
+def export(run, epoch, out, validation_run=None, data_folder=None, weights_file=None, choice=None):
     state = run_state(run)
     validation = run_state(validation_run) if validation_run else None
-    if epoch is None:
+    if epoch is None and not weights_file:
         if validation is None:
             raise SystemExit("give --epoch or a --validation-run to choose it")
         epoch = best_validation_epoch(validation["history"])
-    source = Path(run) / f"epoch-{epoch:02d}.npz"
+    source = Path(weights_file) if weights_file else Path(run) / f"epoch-{epoch:02d}.npz"
     net, meta = weights.from_bytes(source.read_bytes())
+    if weights_file:
+        epoch = meta.get("epoch", epoch)
     dataset = data.load(data_folder)
     results = evaluate_reported_sets(Classifier(net, meta), dataset)
     print(format_report(results))
@@ -78,8 +80,10 @@ def export(run, epoch, out, validation_run=None, data_folder=None):
         "hyperparameters": state["config"],
         "history": history,
         "validation_history": validation["history"] if validation else None,
-        "epoch_choice": ("best validation accuracy (images 45,000-49,999, run trained on 0-44,999)"
-                         if validation else "given on the command line"),
+        "epoch_choice": choice or ("best validation accuracy (images 45,000-49,999, run trained on 0-44,999)"
+                                   if validation else "given on the command line"),
+        "averaged_epochs": meta.get("averaged_epochs"),
+        "finetune": meta.get("config") if meta.get("config", {}).get("init_weights") else None,
         "training_time_s": round(sum(e["seconds"] for e in history), 1),
         "data": data.checksums(),
         "weights": {"file": WEIGHTS_NAME, "bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest(),
@@ -99,8 +103,10 @@ def main(argv=None):
     parser.add_argument("--validation-run", help="a run trained with --validation=N, to choose the epoch")
     parser.add_argument("--out", default=str(ROOT / "web" / "model"))
     parser.add_argument("--data", help="folder with the four MNIST idx files")
+    parser.add_argument("--weights", help="ship this weights file (e.g. from train.average) instead of an epoch")
+    parser.add_argument("--choice", help="how the shipped weights were chosen, for metrics.json")
     args = parser.parse_args(argv)
-    export(args.run, args.epoch, args.out, args.validation_run, args.data)
+    export(args.run, args.epoch, args.out, args.validation_run, args.data, args.weights, args.choice)
 
 
 if __name__ == "__main__":

@@ -92,6 +92,8 @@ def train(config, images, labels, out_dir, val_images=None, val_labels=None, res
     norm = weights.MNIST_NORMALISATION
     mean, std = np.float32(norm["mean"]), np.float32(norm["std"])
     net = build_seed_network(seed=config["seed"])
+    if config.get("init_weights"):          # continue from trained weights (a fine-tuning phase)
+        net.set_params(weights.from_bytes(Path(config["init_weights"]).read_bytes())[0].params)
     optimiser = SGD(net.params, momentum=config["momentum"], weight_decay=config["weight_decay"])
     batch = config["batch_size"]
     steps_per_epoch = len(images) // batch

@@ -253,3 +253,23 @@ def test_evaluate_float_images_and_report_format():
     assert "held-out images 50,000-59,999: 2 / 3 correct (66.67 %)" in report
     assert "50001: 2->8" in report                               # held-out indices are in the training file
     assert "official test set: 2 / 3 correct" in report
+
+
+def test_init_weights_starts_from_the_given_file(tmp_path):
+    """A fine-tuning run begins at the weights it is given, not at a fresh initialisation."""
+    from pycore import weights as weights_module
+    from pycore.network import build_seed_network
+    from train.trainer import train as run_training
+
+    start = build_seed_network(seed=7)
+    path = tmp_path / "start.npz"
+    path.write_bytes(weights_module.to_bytes(start))
+    rng = np.random.default_rng(0)
+    images = rng.random((64, 28, 28), dtype=np.float32)
+    labels = rng.integers(0, 10, 64)
+    config = {**DEFAULTS, "epochs": 1, "batch_size": 32, "lr": 0.0, "warmup_epochs": 0.0,
+              "augment": False, "init_weights": str(path)}
+    list(run_training(config, images, labels, tmp_path / "run", quiet=True))
+    trained, _ = weights_module.from_bytes((tmp_path / "run" / "epoch-01.npz").read_bytes())
+    for name, value in start.params.items():      # lr 0: nothing moved
+        np.testing.assert_array_equal(trained.params[name], value)
