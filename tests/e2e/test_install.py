@@ -55,9 +55,9 @@ def test_web_app_manifest_is_valid_and_its_icons_are_shipped(ready_page, site):
     assert sorted(colours) == ["(prefers-color-scheme: dark)", "(prefers-color-scheme: light)"]
 
 
-def scheme_page(browser, site, scheme, bypass_csp=False):
+def scheme_page(browser, site, scheme, bypass_csp=False, width=1000):
     context = browser.new_context(service_workers="block", color_scheme=scheme, bypass_csp=bypass_csp,
-                                  viewport={"width": 1000, "height": 900})
+                                  viewport={"width": width, "height": 900})
     page = harness.record(context.new_page())
     page.goto(site.url)
     harness.wait_ready(page)
@@ -102,13 +102,15 @@ def axe_source():
         return archive.extractfile("package/axe.min.js").read().decode()
 
 
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_accessibility_scan_finds_nothing_serious(browser, site, axe_source, scheme):
+@pytest.mark.parametrize("scheme, width", [("light", 1000), ("dark", 1000), ("light", 390)],
+                         ids=["light", "dark", "phone"])
+def test_accessibility_scan_finds_nothing_serious(browser, site, axe_source, scheme, width):
     # axe is injected as a script: the scan's context bypasses the page's CSP (only there)
-    page = scheme_page(browser, site, scheme, bypass_csp=True)
+    page = scheme_page(browser, site, scheme, bypass_csp=True, width=width)
     try:
         harness.draw_strokes(page, harness.shape_points("0"))      # results and feature maps shown
         page.wait_for_selector("body[data-story=ready]")
+        assert page.evaluate("document.documentElement.scrollWidth") == width   # no sideways scrolling
         page.hover('#maps-conv1 canvas[data-index="2"]')
         page.add_script_tag(content=axe_source)
         results = page.evaluate("""async () => {
