@@ -943,9 +943,9 @@
   let workerInfo = null;
   window.mnistDraw = Object.freeze({
     get info() { return workerInfo; },
-    async classify(width, height, pixels) {
+    async classify(width, height, pixels, { activations = false, photo = false } = {}) {
       if (!python) throw new Error("not ready");
-      return python.request("classify", { width, height, pixels }, [pixels]);
+      return python.request("classify", { width, height, pixels, activations, photo }, [pixels]);
     },
     async predictNow({ activations = SHOW_ACTIVATIONS } = {}) {
       if (!python) throw new Error("not ready");

@@ -139,19 +139,26 @@ def canvas_rgba(page, selector: str) -> np.ndarray:
     return np.frombuffer(base64.b64decode(data), np.uint8).reshape(height, width, 4)
 
 
-def classify_in_browser(page, rgba: np.ndarray) -> dict:
-    """Send pixels to the page's worker (window.mnistDraw.classify): the Pyodide result."""
+def classify_in_browser(page, rgba: np.ndarray, activations=False, photo=False) -> dict:
+    """Send pixels to the page's worker (window.mnistDraw.classify): the Pyodide result.
+    activations: also the layers' outputs, {name: flat array}; photo: as an opened picture."""
     height, width = rgba.shape[:2]
-    reply = page.evaluate("""async ([width, height, data]) => {
+    reply = page.evaluate("""async ([width, height, data, options]) => {
         const bytes = Uint8Array.from(atob(data), c => c.charCodeAt(0));
-        const reply = await window.mnistDraw.classify(width, height, bytes.buffer);
+        const reply = await window.mnistDraw.classify(width, height, bytes.buffer, options);
         return reply.blank ? {blank: true}
             : {blank: false, probabilities: Array.from(reply.probabilities),
-               image: Array.from(reply.image)};
-    }""", [width, height, base64.b64encode(np.ascontiguousarray(rgba, np.uint8).tobytes()).decode()])
+               image: Array.from(reply.image),
+               activations: reply.activations && Object.fromEntries(Object.entries(reply.activations)
+                   .map(([name, values]) => [name, Array.from(values)]))};
+    }""", [width, height, base64.b64encode(np.ascontiguousarray(rgba, np.uint8).tobytes()).decode(),
+           {"activations": activations, "photo": photo}])
     if not reply["blank"]:
         reply["probabilities"] = np.array(reply["probabilities"], np.float32)
         reply["image"] = np.array(reply["image"], np.float32).reshape(28, 28)
+        if reply["activations"]:
+            reply["activations"] = {name: np.array(values, np.float32)
+                                    for name, values in reply["activations"].items()}
     return reply
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from pycore.inference import Classifier
-from pycore.preprocess import to_mnist
+from pycore.preprocess import flatten_background, to_mnist
 
 harness = sys.modules["mnist_draw_harness"]   # loaded by conftest.py
 pytestmark = pytest.mark.parity
@@ -67,6 +67,31 @@ def test_same_probabilities_and_image(app_session, cpython_classifier, name):
     assert np.abs(got["image"] - expected.image).max() <= TOLERANCE
     assert np.abs(got["probabilities"] - expected.probabilities).max() <= TOLERANCE
     assert abs(got["probabilities"].sum() - 1) < 1e-5
+
+
+def test_same_activations(app_session, cpython_classifier):
+    canvas = CANVASES["black on white 280"]
+    expected = cpython_classifier.classify(canvas, activations=True)
+    got = harness.classify_in_browser(app_session, canvas, activations=True)
+    assert set(got["activations"]) == set(expected.activations)
+    for name, values in expected.activations.items():
+        scale = max(1.0, float(np.abs(values).max()))
+        assert np.abs(got["activations"][name] - values.reshape(-1)).max() <= TOLERANCE * scale, name
+    assert np.abs(got["probabilities"] - expected.probabilities).max() <= TOLERANCE
+
+
+@pytest.mark.parametrize("name", ["black on white 280", "white on black 200"])
+def test_same_result_for_an_opened_picture(app_session, cpython_classifier, name):
+    """Pictures go through preprocess.flatten_background first, in Pyodide as in CPython."""
+    rng = np.random.default_rng(7)
+    canvas = CANVASES[name].copy()
+    shade = np.linspace(0.7, 1.0, canvas.shape[1])[None, :, None]               # uneven light
+    canvas[..., :3] = np.clip(canvas[..., :3] * shade + rng.normal(0, 4, canvas[..., :3].shape), 0, 255)
+    expected = cpython_classifier.classify(flatten_background(canvas))
+    got = harness.classify_in_browser(app_session, canvas, photo=True)
+    assert expected is not None and not got["blank"]
+    assert np.abs(got["image"] - expected.image).max() <= TOLERANCE
+    assert np.abs(got["probabilities"] - expected.probabilities).max() <= TOLERANCE
 
 
 def test_blank_canvas_is_no_digit_in_both(app_session, cpython_classifier):
