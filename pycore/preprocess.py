@@ -18,7 +18,6 @@ import numpy as np
 FIELD = 28          # output side
 BOX = 20            # the digit's longer side inside the field
 INK_THRESHOLD = 0.1  # fraction of full contrast that counts as ink for the bounding box
-FULL = 255 * 256     # white, in the integer luminance of ``ink``
 
 
 def ink(rgba):
@@ -32,20 +31,15 @@ def ink(rgba):
     alpha = rgba[..., 3]
     if alpha.min() < 255:                    # transparent background: the stroke is what is opaque
         return alpha.astype(np.float32) / 255
-    # Luminance x 256 in integers (Rec. 601 weights 77/150/29): about half the time of
-    # float arithmetic, which matters in the browser where this runs on every stroke.
-    luminance = rgba[..., 0].astype(np.uint16) * 77                     # (H, W), max 65280
-    luminance += rgba[..., 1].astype(np.uint16) * 150
-    luminance += rgba[..., 2].astype(np.uint16) * 29
+    r, g, b = (rgba[..., i].astype(np.float32) for i in range(3))
+    luminance = (0.299 / 255) * r + (0.587 / 255) * g + (0.114 / 255) * b
     border = np.concatenate([luminance[0], luminance[-1], luminance[:, 0], luminance[:, -1]])
     background = float(np.median(border))
-    strength = luminance.astype(np.float32)
-    strength -= np.float32(background)
-    if background >= 0.5 * FULL:             # dark ink on a light page
-        strength *= np.float32(-1 / background)
+    if background >= 0.5:                    # dark ink on a light page
+        strength = (background - luminance) / background
     else:                                    # light ink on a dark page
-        strength *= np.float32(1 / (FULL - background))
-    return np.clip(strength, 0, 1, out=strength)
+        strength = (luminance - background) / (1 - background)
+    return np.clip(strength, 0, 1)
 
 
 def area_resize_matrix(n_in, n_out):
