@@ -36,12 +36,11 @@ def default_threads():
 
 def numpy_training(steps, repeats, warmup, seed=0):
     """Images/s of each run of ``steps`` training steps of the seed network."""
-    import time
-
     import numpy as np
 
     from pycore.layers import softmax_cross_entropy
     from pycore.network import build_seed_network
+    from .bench_torch import images_per_second
     from .optim import SGD
 
     net = build_seed_network(seed=seed)
@@ -56,15 +55,7 @@ def numpy_training(steps, repeats, warmup, seed=0):
         _, dlogits = softmax_cross_entropy(logits, labels)
         optimiser.step(params, net.backward(dlogits, caches), 1e-3)
 
-    for _ in range(warmup):
-        step()
-    rates = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(steps):
-            step()
-        rates.append(steps * BATCH / (time.perf_counter() - start))
-    return rates
+    return images_per_second(step, steps, repeats, warmup, BATCH)
 
 
 def drawn_canvas():

@@ -23,6 +23,21 @@ def seed_network(nn):
     )
 
 
+def images_per_second(step, steps, repeats, warmup, batch_size):
+    """Run ``step`` (one batch) ``warmup`` times, then ``repeats`` timed runs of ``steps``
+    batches; the images/s of each run. Shared with train/bench.py (this file stays
+    importable without torch)."""
+    for _ in range(warmup):
+        step()
+    rates = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(steps):
+            step()
+        rates.append(steps * batch_size / (time.perf_counter() - start))
+    return rates
+
+
 def benchmark(threads, steps=20, repeats=5, warmup=5, batch_size=64, latency_runs=200, seed=0):
     """Images/s of forward + backward + SGD step (momentum 0.9) per run of ``steps`` batches,
     and milliseconds per single-image forward + softmax, as a JSON-able dict."""
@@ -44,14 +59,7 @@ def benchmark(threads, steps=20, repeats=5, warmup=5, batch_size=64, latency_run
         optimiser.step()
 
     model.train()
-    for _ in range(warmup):
-        step()
-    rates = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(steps):
-            step()
-        rates.append(steps * batch_size / (time.perf_counter() - start))
+    rates = images_per_second(step, steps, repeats, warmup, batch_size)
 
     model.eval()
     one = images[:1]
