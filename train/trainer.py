@@ -16,9 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from pycore import weights
+from pycore.inference import Classifier
 from pycore.layers import softmax_cross_entropy
 from pycore.network import build_seed_network
 from . import augment
+from .evaluate import evaluate
 from .optim import SGD, learning_rate
 
 CHECKPOINT = "checkpoint.npz"
@@ -69,15 +71,6 @@ class Progress:
     def close(self):
         if self.tty:
             self.stream.write("\n")
-
-
-def accuracy(net, images, labels, mean, std, batch_size=1000):
-    correct = 0
-    for i in range(0, len(images), batch_size):
-        x = (images[i:i + batch_size, :, :, None] - mean) / std
-        logits, _ = net.forward(x)
-        correct += int((logits.argmax(axis=1) == labels[i:i + batch_size]).sum())
-    return correct / len(images)
 
 
 def train(config, images, labels, out_dir, val_images=None, val_labels=None, resume=False, quiet=False):
@@ -141,7 +134,7 @@ def train(config, images, labels, out_dir, val_images=None, val_labels=None, res
                  "train_accuracy": correct / (steps_per_epoch * batch), "lr": lr,
                  "seconds": time.perf_counter() - start}
         if val_images is not None:
-            entry["val_accuracy"] = accuracy(net, val_images, val_labels, mean, std)
+            entry["val_accuracy"] = evaluate(Classifier(net, {"normalisation": norm}), val_images, val_labels)["accuracy"]
         history.append(entry)
         (out_dir / f"epoch-{epoch:02d}.npz").write_bytes(
             weights.to_bytes(net, {"epoch": epoch, "config": config}))
