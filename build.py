@@ -13,9 +13,12 @@ What goes into dist/:
     pyodide/pyodide.js, pyodide.asm.js, pyodide.asm.wasm, python_stdlib.zip
                                                       Pyodide 0.27.7 core (npm package)
     pyodide/numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl
+                                                      the pinned wheel, py-compiled
     pyodide/pycore-<version>-py3-none-any.whl         pycore/ exactly as in the repo
     pyodide/pyodide-lock.json                         lists numpy + pycore only, so
                                                       loadPackage("pycore") works
+    pyodide/snapshot.bin.gz                           Python's memory after start-up,
+                                                      made with Node (make_snapshot)
     manifest.json                                     path, bytes, sha256 of every file
 
 Downloaded artifacts are verified by sha256 and cached outside the repository in
@@ -31,6 +34,7 @@ from __future__ import annotations
 import argparse
 import base64
 import functools
+import gzip
 import hashlib
 import http.server
 import io
@@ -96,6 +100,7 @@ MIME_TYPES = {
     ".wasm": "application/wasm",
     ".zip": "application/zip",
     ".whl": "application/zip",
+    ".gz": "application/gzip",
     ".npz": "application/octet-stream",
     ".svg": "image/svg+xml",
     ".png": "image/png",
@@ -409,6 +414,7 @@ def write_lockfile(core: Path, runtime_dir: Path, wheel: Path) -> None:
     """
     lock = json.loads((core / "pyodide-lock.json").read_text())
     lock["packages"] = {"numpy": lock["packages"]["numpy"]}
+    lock["packages"]["numpy"]["sha256"] = sha256_file(runtime_dir / NUMPY_WHEEL)   # py-compiled
     output = runtime_dir / "pyodide-lock.json"
     cli = pyodide_cli()
     if cli is None:
@@ -431,6 +437,117 @@ def write_lockfile(core: Path, runtime_dir: Path, wheel: Path) -> None:
     entry = written["packages"].get("pycore")
     if not entry or entry.get("file_name") != wheel.name or "numpy" not in entry.get("depends", []):
         raise BuildError(f"pyodide-lock.json lacks a correct pycore entry: {entry}")
+
+
+def py_compile_numpy(wheel: Path, cache: Path) -> Path:
+    """The pinned NumPy wheel with its .py files compiled to .pyc by `pyodide py-compile`
+    (pyodide-build): otherwise the page compiles numpy's 79 modules from source at every
+    start, more than half of `import numpy` under Pyodide. Every other member is unchanged
+    (a test checks). Cached by the source wheel's hash, since py-compile stamps the time."""
+    cached = cache / "py-compiled" / NUMPY_SHA256[:16] / NUMPY_WHEEL
+    if cached.is_file():
+        return cached
+    cli = pyodide_cli()
+    if cli is None:
+        raise BuildError("the `pyodide` command (pip package pyodide-build, the dev extra) "
+                         "is needed to py-compile the NumPy wheel; install it with "
+                         "`pip install pyodide-build`")
+    log(f"compiling {NUMPY_WHEEL} to .pyc (pyodide py-compile)")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp) / NUMPY_WHEEL
+        shutil.copyfile(wheel, work)
+        proc = run([cli, "py-compile", "--silent", str(work)])
+        if proc.returncode != 0 or not work.is_file() or sha256_file(work) == NUMPY_SHA256:
+            raise BuildError(f"`pyodide py-compile {NUMPY_WHEEL}` failed:\n{gist(proc.stderr)}")
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(cached.name + ".part")
+        shutil.copyfile(work, partial)
+        partial.replace(cached)
+    return cached
+
+
+# ---------------------------------------------------------------------------- snapshot
+
+# Run by Node (see make_snapshot). Mode "modules" prints the pure-Python standard-library
+# modules that loading numpy + pycore and importing pycore's modules bring in; mode
+# "snapshot" starts a fresh Pyodide, imports those, and writes its memory snapshot.
+SNAPSHOT_SCRIPT = r"""
+"use strict";
+const fs = require("fs");
+const [runtime, mode, out, ...modules] = process.argv.slice(2);
+const { loadPyodide } = require(runtime + "pyodide.js");
+const options = { indexURL: runtime, fullStdLib: false, env: { PYTHONHASHSEED: "0" } };
+(async () => {
+  if (mode === "modules") {
+    const py = await loadPyodide(options);
+    const before = py.runPython("import sys; sorted(sys.modules)").toJs();
+    await py.loadPackage("pycore", { messageCallback: () => {}, checkIntegrity: true });
+    py.globals.set("before", py.toPy(before));
+    const names = py.runPython(`
+import sys, pycore.inference, pycore.preprocess
+def pure_stdlib(module):
+    path = getattr(module, "__file__", None) or ""
+    return path.endswith(".py") and "/lib/python3" in path and "site-packages" not in path
+sorted(n for n, m in sys.modules.items() if n not in set(before) and pure_stdlib(m))
+`).toJs();
+    fs.writeFileSync(out, JSON.stringify(names));
+  } else {
+    const py = await loadPyodide({ ...options, _makeSnapshot: true });
+    // the same random state in every build (the worker reseeds after restoring)
+    py.runPython(modules.map((name) => `import ${name}\n`).join("") + "import random\nrandom.seed(0)");
+    fs.writeFileSync(out, py.makeMemorySnapshot());
+  }
+})().catch((error) => { console.error(String(error && error.stack || error)); process.exit(1); });
+"""
+
+
+def make_snapshot(runtime_dir: Path, cache: Path) -> Path:
+    """pyodide/snapshot.bin.gz: the memory of a Pyodide that has started and imported the
+    standard-library modules numpy and pycore need, made with Node from the very runtime
+    files in `runtime_dir`. The worker restores it (loadPyodide's _loadSnapshot) instead
+    of starting the interpreter from nothing, which is most of the start-up time.
+
+    Pyodide 0.27.7 cannot snapshot loaded C extensions, so numpy itself is still loaded
+    in the page. The snapshot fixes PYTHONHASHSEED=0 and the random module's state (the
+    worker reseeds it). It depends only on the runtime files, so it is cached by their hash.
+    """
+    key = hashlib.sha256(SNAPSHOT_SCRIPT.encode())
+    for name in ("pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip",
+                 "pyodide-lock.json", NUMPY_WHEEL):
+        key.update(sha256_file(runtime_dir / name).encode())
+    for wheel in sorted(runtime_dir.glob("pycore-*.whl")):
+        key.update(sha256_file(wheel).encode())
+    cached = cache / "snapshots" / f"{key.hexdigest()[:32]}.bin.gz"
+    target = runtime_dir / "snapshot.bin.gz"
+    if cached.is_file():
+        shutil.copyfile(cached, target)
+        return target
+    if shutil.which("node") is None:
+        raise BuildError("Node.js (the `node` command) is needed to make the start-up "
+                         "snapshot pyodide/snapshot.bin.gz; install Node.js 18 or newer")
+    log("making the Pyodide start-up snapshot with Node")
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "snapshot.js"
+        script.write_text(SNAPSHOT_SCRIPT)
+        base = runtime_dir.absolute().as_posix() + "/"
+        listing, raw = Path(tmp) / "modules.json", Path(tmp) / "snapshot.bin"
+        proc = run(["node", str(script), base, "modules", str(listing)])
+        if proc.returncode == 0:
+            modules = json.loads(listing.read_text())
+            proc = run(["node", str(script), base, "snapshot", str(raw), *modules])
+        if proc.returncode != 0:
+            raise BuildError(f"making the start-up snapshot with Node failed:\n{gist(proc.stderr)}")
+        data = raw.read_bytes()
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    for old in cached.parent.glob("*.bin.gz"):
+        old.unlink()
+    partial = cached.with_suffix(".part")
+    with open(partial, "wb") as file:
+        with gzip.GzipFile(fileobj=file, mode="wb", compresslevel=9, mtime=0) as packed:
+            packed.write(data)
+    partial.replace(cached)
+    shutil.copyfile(cached, target)
+    return target
 
 
 # ---------------------------------------------------------------------------- dist
@@ -489,9 +606,10 @@ def build(dist: Path = DIST, model_dir: Path | None = None, numpy_wheel: Path | 
         for name in PYODIDE_CORE:
             if name != "pyodide-lock.json":
                 shutil.copyfile(core / name, runtime / name)
-        shutil.copyfile(numpy, runtime / NUMPY_WHEEL)
+        shutil.copyfile(py_compile_numpy(numpy, cache), runtime / NUMPY_WHEEL)
         wheel = build_pycore_wheel(runtime)
         write_lockfile(core, runtime, wheel)
+        make_snapshot(runtime, cache)
 
         # The service worker's cache name is the hash of every other file, so a new
         # build installs a new service worker that replaces the old cache.

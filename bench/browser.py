@@ -103,6 +103,7 @@ def shipped_bytes(dist: Path, manifest: dict):
         path = entry["path"]
         group = ("NumPy wheel" if path.startswith("pyodide/numpy") else
                  "pycore wheel" if path.startswith("pyodide/pycore") else
+                 "start-up snapshot" if path == "pyodide/snapshot.bin.gz" else
                  "Pyodide core" if path.startswith("pyodide/") else
                  "model" if path.startswith("model/") else "page")
         raw = (dist / path).read_bytes()

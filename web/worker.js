@@ -29,6 +29,9 @@
 const BASE = new URL("./", self.location.href);
 const RUNTIME = new URL("pyodide/", BASE).href;
 const WEIGHTS = "model/mnist-cnn.npz";
+// Python's memory right after start-up, made by build.py (make_snapshot): restoring it
+// skips the interpreter's own start-up, the slowest part of loading.
+const SNAPSHOT = RUNTIME + "snapshot.bin.gz";
 const STAGES = 4;
 
 let pyodide = null;
@@ -51,6 +54,8 @@ async function start() {
     throw new StartError("This browser cannot run WebAssembly, which the in-browser Python needs.");
   }
   progress(1, "Starting Python (Pyodide runtime)");
+  const snapshot = fetchSnapshot();
+  snapshot.catch(() => {});   // handled where it is awaited
   try {
     importScripts(RUNTIME + "pyodide.js");
     // When pyodide.asm.wasm is missing or broken, Pyodide 0.27.7 only logs
@@ -66,7 +71,14 @@ async function start() {
       else if (String(args[0]).includes("wasm instantiation failed")) sawFailure = true;
     };
     try {
-      pyodide = await Promise.race([loadPyodide({ indexURL: RUNTIME, fullStdLib: false }), wasmFailure]);
+      pyodide = await Promise.race([
+        loadPyodide({ indexURL: RUNTIME, fullStdLib: false, _loadSnapshot: snapshot }),
+        wasmFailure,
+      ]);
+      // Every page restores the same memory: give Python's random module its own seed.
+      const random = pyodide.pyimport("random");
+      random.seed();
+      random.destroy();
     } finally {
       console.warn = warn;
     }
@@ -131,6 +143,14 @@ async function start() {
     info.stageMs[name] = stageStarts[i + 1] - stageStarts[i];
   });
   return info;
+}
+
+/* The start-up snapshot, gunzipped: the exact bytes pyodide.makeMemorySnapshot() wrote. */
+async function fetchSnapshot() {
+  const response = await fetch(SNAPSHOT);
+  if (!response.ok) throw new Error(`snapshot.bin.gz: HTTP ${response.status}`);
+  const stream = response.body.pipeThrough(new DecompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
 /* The message of a Python exception, without the traceback. */

@@ -1,8 +1,10 @@
 """What build.py puts in dist/ and how `serve` serves it (no browser needed)."""
 import hashlib
+import importlib.util
 import json
 import sys
 import urllib.request
+import zipfile
 
 import pytest
 
@@ -21,7 +23,7 @@ def test_manifest_lists_every_file_with_size_and_hash(site):
     for required in ("index.html", "app.js", "app.css", "worker.js", "sw.js", "model/mnist-cnn.npz",
                      "model/metrics.json", "pyodide/pyodide.js", "pyodide/pyodide.asm.js",
                      "pyodide/pyodide.asm.wasm", "pyodide/python_stdlib.zip",
-                     "pyodide/pyodide-lock.json", site.manifest["pycore_wheel"],
+                     "pyodide/pyodide-lock.json", "pyodide/snapshot.bin.gz", site.manifest["pycore_wheel"],
                      "app.webmanifest", "favicon.svg", "icons/icon-192.png", "icons/icon-512.png",
                      "icons/icon-maskable-512.png"):
         assert required in listed
@@ -32,7 +34,28 @@ def test_runtime_files_are_the_pinned_ones(site):
     for name, digest in build.PYODIDE_CORE.items():
         if name != "pyodide-lock.json":
             assert build.sha256_file(site.dist / "pyodide" / name) == digest
-    assert build.sha256_file(site.dist / "pyodide" / build.NUMPY_WHEEL) == build.NUMPY_SHA256
+
+
+def test_numpy_wheel_is_the_pinned_one_py_compiled(site):
+    """Every member of the pinned wheel is in dist's wheel unchanged, except that each .py
+    is replaced by its .pyc (and RECORD lists the new files)."""
+    build = harness.load_build_module()
+    pinned = build.fetch_numpy_wheel(build.cache_dir())
+    assert build.sha256_file(pinned) == build.NUMPY_SHA256
+    with zipfile.ZipFile(pinned) as source, zipfile.ZipFile(site.dist / "pyodide" / build.NUMPY_WHEEL) as shipped:
+        before = {i.filename: source.read(i) for i in source.infolist() if not i.is_dir()}
+        after = {i.filename: shipped.read(i) for i in shipped.infolist() if not i.is_dir()}
+    record = next(name for name in before if name.endswith(".dist-info/RECORD"))
+    sources = [name for name in before if name.endswith(".py")]
+    assert len(sources) > 50
+    for name, data in before.items():
+        if name.endswith(".py"):
+            assert name not in after and after[name + "c"][:4] == importlib.util.MAGIC_NUMBER
+        elif name != record:
+            assert after[name] == data, name
+    assert set(after) == {n + "c" if n.endswith(".py") else n for n in before}
+    lock = json.loads((site.dist / "pyodide" / "pyodide-lock.json").read_text())
+    assert lock["packages"]["numpy"]["sha256"] == build.sha256_file(site.dist / "pyodide" / build.NUMPY_WHEEL)
 
 
 def test_service_worker_is_versioned_by_the_manifest(site):

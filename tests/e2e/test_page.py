@@ -1,5 +1,6 @@
 """The built site in Debian's Chromium: the page contract of ARCHITECTURE.md, drawing,
 offline use, privacy and error states."""
+import gzip
 import json
 import re
 import shutil
@@ -186,7 +187,11 @@ def test_bad_weights_file_gives_error_state(page, context, site, body, status):
 @pytest.mark.parametrize("pattern, status, body, words", [
     ("**/pyodide/pyodide.asm.wasm", 404, b"", "Python runtime"),
     ("**/pyodide/numpy-*.whl", 200, b"PK\x03\x04 not the pinned wheel", "NumPy"),
-], ids=["missing runtime", "corrupt numpy wheel"])
+    ("**/pyodide/snapshot.bin.gz", 404, b"", "Python runtime"),
+    ("**/pyodide/snapshot.bin.gz", 200, b"not gzip", "Python runtime"),
+    ("**/pyodide/snapshot.bin.gz", 200, gzip.compress(bytes(1 << 16)), "Python runtime"),
+], ids=["missing runtime", "corrupt numpy wheel", "missing snapshot", "snapshot not gzip",
+        "not a snapshot"])
 def test_bad_runtime_file_gives_error_state(page, context, site, pattern, status, body, words):
     context.route(pattern, lambda route: route.fulfill(status=status, body=body))
     page.goto(site.url)
