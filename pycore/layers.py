@@ -28,6 +28,12 @@ class Layer:
         return {"type": type(self).__name__}
 
 
+def he_normal(shape, fan_in, rng=None):
+    """Normal(0, 2 / fan_in) float32 weights (He et al. 2015); ``rng``: a numpy Generator."""
+    rng = rng if rng is not None else np.random.default_rng()
+    return (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(np.float32)
+
+
 class Conv2D(Layer):
     """2-D convolution, stride 1, no padding ("valid").
 
@@ -40,13 +46,14 @@ class Conv2D(Layer):
     last keeps every step a plain reshape: no transposes, no extra copies.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, rng=None, input_grad=True):
-        rng = rng if rng is not None else np.random.default_rng()
-        fan_in = in_channels * kernel_size * kernel_size
+    def __init__(self, in_channels, out_channels, kernel_size, rng=None, input_grad=True,
+                 initialise=True):
+        shape = (kernel_size, kernel_size, in_channels, out_channels)
         self.params = {
             # He initialisation: keeps the activation variance steady through ReLUs.
-            "W": (rng.standard_normal((kernel_size, kernel_size, in_channels, out_channels))
-                  * np.sqrt(2.0 / fan_in)).astype(np.float32),
+            # initialise=False leaves zeros, for weights about to be loaded.
+            "W": he_normal(shape, in_channels * kernel_size * kernel_size, rng) if initialise
+                 else np.zeros(shape, np.float32),
             "b": np.zeros(out_channels, np.float32),
         }
         # The first layer's input is the image: nobody needs its gradient.
@@ -179,11 +186,10 @@ class Flatten(Layer):
 class Dense(Layer):
     """Fully connected: x (N, D) @ W (D, M) + b (M,) -> (N, M)."""
 
-    def __init__(self, in_features, out_features, rng=None):
-        rng = rng if rng is not None else np.random.default_rng()
+    def __init__(self, in_features, out_features, rng=None, initialise=True):
+        shape = (in_features, out_features)
         self.params = {
-            "W": (rng.standard_normal((in_features, out_features))
-                  * np.sqrt(2.0 / in_features)).astype(np.float32),
+            "W": he_normal(shape, in_features, rng) if initialise else np.zeros(shape, np.float32),
             "b": np.zeros(out_features, np.float32),
         }
 

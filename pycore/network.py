@@ -45,7 +45,10 @@ class Network:
 
     @classmethod
     def from_architecture(cls, spec, seed=0):
-        rng = np.random.default_rng(seed)
+        """Build the layers ``spec`` describes, He-initialised from ``seed``; seed=None
+        leaves every weight zero, for a caller that sets them all (loading a weights file,
+        which then needs no random numbers: numpy.random is never imported)."""
+        rng = np.random.default_rng(seed) if seed is not None else None
         layers = []
         for entry in spec:
             entry = dict(entry)
@@ -53,7 +56,7 @@ class Network:
             if kind not in LAYER_TYPES:
                 raise ValueError(f"unknown layer type {kind!r}")
             if kind in ("Conv2D", "Dense"):
-                entry["rng"] = rng
+                entry.update(rng=rng, initialise=rng is not None)
             layers.append((name, LAYER_TYPES[kind](**entry)))
         if layers and isinstance(layers[0][1], Conv2D):
             layers[0][1].input_grad = False   # the input is the image: no gradient needed

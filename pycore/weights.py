@@ -61,7 +61,7 @@ def from_bytes(data, architecture=None):
         raise WeightsError("weights are for a different architecture: "
                            f"{summarise(meta.get('architecture'))} != {summarise(expected)}")
 
-    net = Network.from_architecture(expected)
+    net = Network.from_architecture(expected, seed=None)   # every weight is set below
     wanted = net.params
     missing = sorted(set(wanted) - set(arrays))
     if missing:

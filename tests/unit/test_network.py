@@ -1,8 +1,12 @@
 """The whole network: shapes, an end-to-end gradient check, and behaviour."""
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 from gradcheck import rel_error
+from pycore import weights
 from pycore.layers import softmax_cross_entropy
 from pycore.network import Network, build_seed_network, seed_architecture
 
@@ -100,3 +104,23 @@ def test_network_rejects_duplicate_names_and_unknown_layers():
         Network([("a", None), ("a", None)])
     with pytest.raises(ValueError, match="unknown layer"):
         Network.from_architecture([{"name": "x", "type": "Attention"}])
+
+
+def test_seed_none_builds_zero_weights_of_the_same_shapes():
+    zero, he = Network.from_architecture(seed_architecture(), seed=None), build_seed_network(seed=0)
+    assert {k: v.shape for k, v in zero.params.items()} == {k: v.shape for k, v in he.params.items()}
+    assert all(v.dtype == np.float32 and not v.any() for v in zero.params.values())
+    assert all(he.params[k].any() for k in he.params if k.endswith(".W"))
+
+
+def test_loading_weights_needs_no_random_numbers(tmp_path):
+    """The page loads the weights right after importing numpy; numpy.random (a tenth of a
+    second under Pyodide) must not be imported on that path."""
+    path = tmp_path / "weights.npz"
+    path.write_bytes(weights.to_bytes(build_seed_network(seed=0)))
+    code = ("import sys, pathlib\n"
+            "from pycore import inference\n"
+            f"inference.Classifier.from_bytes(pathlib.Path({str(path)!r}).read_bytes())\n"
+            "assert 'numpy.random' not in sys.modules, 'numpy.random was imported'\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
