@@ -15,8 +15,9 @@ What goes into dist/:
     pyodide/numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl
                                                       the pinned wheel, py-compiled
     pyodide/pycore-<version>-py3-none-any.whl         pycore/ exactly as in the repo
-    pyodide/pyodide-lock.json                         lists numpy + pycore only, so
-                                                      loadPackage("pycore") works
+    pyodide/pyodide-lock.json                         lists numpy + pycore only (names,
+                                                      sha256, dependencies: the worker
+                                                      fetches and checks the wheels by it)
     pyodide/snapshot.bin.gz                           Python's memory after start-up,
                                                       made with Node (make_snapshot)
     manifest.json                                     path, bytes, sha256 of every file

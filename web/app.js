@@ -902,14 +902,15 @@
     clearResult();
     resizeCanvas();
     new ResizeObserver(resizeCanvas).observe(drawCanvas);
-    loadFacts();
     if (typeof WebAssembly !== "object" || typeof WebAssembly.instantiate !== "function") {
       fail("This browser cannot run WebAssembly, which the in-page Python needs. " +
         "Try a current Chrome, Edge, Firefox or Safari (and check that WebAssembly is not disabled).");
+      loadFacts();
       return;
     }
     if (typeof Worker !== "function") {
       fail("This browser cannot run Web Workers, which the in-page Python needs.");
+      loadFacts();
       return;
     }
     const worker = new PythonWorker("worker.js", ({ stage, stages, label }) => {
@@ -934,6 +935,9 @@
       worker.worker.terminate();
       fail(error.message);
     }
+    // The About section's facts and charts are drawn once Python has started: on two
+    // cores, drawing them while the worker starts delays it by 0.1-0.3 s.
+    loadFacts();
   }
 
   /* For tests and the browser benchmark: one end-to-end prediction of the current canvas

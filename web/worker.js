@@ -54,8 +54,12 @@ async function start() {
     throw new StartError("This browser cannot run WebAssembly, which the in-browser Python needs.");
   }
   progress(1, "Starting Python (Pyodide runtime)");
+  // Everything the start needs is requested at once; each is awaited where it is used.
   const snapshot = fetchSnapshot();
-  snapshot.catch(() => {});   // handled where it is awaited
+  const wheels = fetchWheels();
+  const weightsRequest = fetch(new URL(WEIGHTS, BASE)).catch((error) => error);
+  snapshot.catch(() => {});
+  wheels.catch(() => {});
   try {
     importScripts(RUNTIME + "pyodide.js");
     // When pyodide.asm.wasm is missing or broken, Pyodide 0.27.7 only logs
@@ -87,18 +91,16 @@ async function start() {
   }
 
   progress(2, "Loading NumPy and the network code");
-  const weightsRequest = fetch(new URL(WEIGHTS, BASE)).catch((error) => error);
-  const failures = [];
   try {
-    await pyodide.loadPackage("pycore", {
-      messageCallback: () => {},
-      errorCallback: (message) => failures.push(message),
-      checkIntegrity: true,
-    });
-    pyodide.pyimport("pycore.inference").destroy();   // fails here if the wheel is broken
+    // Unpacked into site-packages; numpy's C extensions load when imported, and only
+    // those numpy imports (loadPackage would instantiate all 19 first).
+    for (const { bytes } of await wheels) pyodide.unpackArchive(bytes, "wheel");
+    const importlib = pyodide.pyimport("importlib");
+    importlib.invalidate_caches();
+    importlib.destroy();
+    pyodide.pyimport("pycore.inference").destroy();   // fails here if a wheel is broken
   } catch (error) {
-    const detail = failures.join(" ") || error.message || String(error);
-    throw new StartError(`NumPy or the network code (pyodide/*.whl) could not be loaded: ${detail}`);
+    throw new StartError(`NumPy or the network code (pyodide/*.whl) could not be loaded: ${error.message || error}`);
   }
 
   progress(3, "Loading the trained weights");
@@ -151,6 +153,35 @@ async function fetchSnapshot() {
   if (!response.ok) throw new Error(`snapshot.bin.gz: HTTP ${response.status}`);
   const stream = response.body.pipeThrough(new DecompressionStream("gzip"));
   return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/* The wheels of pycore and of what it depends on (numpy), dependencies first, as
+   pyodide-lock.json lists them; the browser checks each against the lock file's sha256
+   (Subresource Integrity), as loadPackage's checkIntegrity does. */
+async function fetchWheels() {
+  const response = await fetch(RUNTIME + "pyodide-lock.json");
+  if (!response.ok) throw new Error(`pyodide-lock.json: HTTP ${response.status}`);
+  const { packages } = await response.json();
+  const order = [];
+  const visit = (name) => {
+    if (order.includes(name)) return;
+    if (!packages[name]) throw new Error(`pyodide-lock.json lists no package ${name}`);
+    packages[name].depends.forEach(visit);
+    order.push(name);
+  };
+  visit("pycore");
+  return Promise.all(order.map(async (name) => {
+    const { file_name: file, sha256 } = packages[name];
+    const integrity = "sha256-" + btoa(String.fromCharCode(...sha256.match(/../g).map((h) => parseInt(h, 16))));
+    let wheel;
+    try {
+      wheel = await fetch(RUNTIME + file, { integrity });
+    } catch (error) {
+      throw new Error(`${file} could not be downloaded or does not match its sha256 in pyodide-lock.json (${error.message})`);
+    }
+    if (!wheel.ok) throw new Error(`${file}: HTTP ${wheel.status}`);
+    return { name, file, bytes: new Uint8Array(await wheel.arrayBuffer()) };
+  }));
 }
 
 /* The message of a Python exception, without the traceback. */
