@@ -219,19 +219,24 @@ def softmax(logits):
     return e / e.sum(axis=1, keepdims=True)
 
 
-def softmax_cross_entropy(logits, labels):
+def softmax_cross_entropy(logits, labels, smoothing=0.0):
     """Mean cross-entropy of softmax(logits) against integer labels, and its gradient.
 
-    logits: (N, K); labels: (N,) ints in [0, K).
-    Returns (loss, dlogits) with dlogits (N, K) = (softmax - onehot) / N: the
-    fused gradient, exact and cheaper than going through softmax's Jacobian.
+    logits: (N, K); labels: (N,) ints in [0, K). ``smoothing`` (label smoothing) moves
+    that much of each target's mass evenly over all K classes: q = (1 - s) onehot + s / K.
+    Returns (loss, dlogits) with dlogits (N, K) = (softmax - q) / N: the fused
+    gradient, exact and cheaper than going through softmax's Jacobian.
     """
-    N = logits.shape[0]
+    N, K = logits.shape
     z = logits - logits.max(axis=1, keepdims=True)
     log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-    loss = -log_probs[np.arange(N), labels].mean()
+    loss = -(1 - smoothing) * log_probs[np.arange(N), labels].mean()
+    if smoothing:
+        loss -= smoothing * log_probs.mean(axis=1).mean()
     dlogits = np.exp(log_probs)
-    dlogits[np.arange(N), labels] -= 1
+    if smoothing:
+        dlogits -= smoothing / K
+    dlogits[np.arange(N), labels] -= 1 - smoothing
     return float(loss), dlogits / N
 
 

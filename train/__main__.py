@@ -27,6 +27,7 @@ DEFAULTS = dict(
     warmup_epochs=1.0,   # linear warm-up, then cosine decay to 0
     momentum=0.9,
     weight_decay=5e-4,   # L2 on weights, not biases
+    label_smoothing=0.0, # share of each target spread evenly over the 10 classes
     train_images=50000,  # images 0..train_images-1 of the training file (the seed's protocol)
     validation=0,        # the last `validation` of those are held back for validation instead
     rotations=[15, -15], # fixed rotated copies of every training image (the seed's 150,000)

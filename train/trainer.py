@@ -120,7 +120,7 @@ def train(config, images, labels, out_dir, val_images=None, val_labels=None, res
                 x = augment.random_distortion(x, rng, **distortion)
             x = (x[:, :, :, None] - mean) / std                            # (B, 28, 28, 1)
             logits, caches = net.forward(x, training=True, rng=rng)
-            loss, dlogits = softmax_cross_entropy(logits, labels[idx])
+            loss, dlogits = softmax_cross_entropy(logits, labels[idx], config.get("label_smoothing", 0.0))
             grads = net.backward(dlogits, caches)
             lr = learning_rate((epoch - 1) * steps_per_epoch + step, total_steps, config["lr"], warmup)
             optimiser.step(params, grads, lr)

@@ -133,6 +133,13 @@ def test_softmax_cross_entropy_gradient_and_stability():
     assert rel_error(dlogits, numeric) < 1e-6
     probs = softmax(logits)
     assert loss == pytest.approx(-np.log(probs[np.arange(5), labels]).mean())
+    # label smoothing: the loss against q = 0.9 onehot + 0.01, and its gradient
+    smooth, dsmooth = softmax_cross_entropy(logits, labels, smoothing=0.1)
+    q = np.full((5, 10), 0.01)
+    q[np.arange(5), labels] += 0.9
+    assert smooth == pytest.approx(-(q * np.log(probs)).sum(axis=1).mean())
+    numeric = numerical_gradient(lambda: np.array(softmax_cross_entropy(logits, labels, 0.1)[0]), logits, np.array(1.0))
+    assert rel_error(dsmooth, numeric) < 1e-6
     # huge logits: no overflow, no NaN
     big = np.array([[1000.0, 0.0, -1000.0]])
     loss, d = softmax_cross_entropy(big, np.array([0]))
