@@ -401,9 +401,14 @@ def build_pycore_wheel(out_dir: Path, source: Path = PYCORE) -> Path:
     return wheel
 
 
-def pyodide_cli() -> str | None:
+def pyodide_cli(purpose: str) -> str:
+    """The `pyodide` command of pyodide-build (the dev extra), needed `purpose`."""
     beside = Path(sys.executable).parent / "pyodide"
-    return str(beside) if beside.is_file() else shutil.which("pyodide")
+    cli = str(beside) if beside.is_file() else shutil.which("pyodide")
+    if cli is None:
+        raise BuildError(f"the `pyodide` command (pip package pyodide-build, the dev extra) "
+                         f"is needed {purpose}; install it with `pip install pyodide-build`")
+    return cli
 
 
 def write_lockfile(core: Path, runtime_dir: Path, wheel: Path) -> None:
@@ -417,11 +422,7 @@ def write_lockfile(core: Path, runtime_dir: Path, wheel: Path) -> None:
     lock["packages"] = {"numpy": lock["packages"]["numpy"]}
     lock["packages"]["numpy"]["sha256"] = sha256_file(runtime_dir / NUMPY_WHEEL)   # py-compiled
     output = runtime_dir / "pyodide-lock.json"
-    cli = pyodide_cli()
-    if cli is None:
-        raise BuildError("the `pyodide` command (pip package pyodide-build, the dev extra) "
-                         "is needed to write pyodide-lock.json; install it with "
-                         "`pip install pyodide-build`")
+    cli = pyodide_cli("to write pyodide-lock.json")
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "base-lock.json"
         base.write_text(json.dumps(lock, indent=2))
@@ -448,11 +449,7 @@ def py_compile_numpy(wheel: Path, cache: Path) -> Path:
     cached = cache / "py-compiled" / NUMPY_SHA256[:16] / NUMPY_WHEEL
     if cached.is_file():
         return cached
-    cli = pyodide_cli()
-    if cli is None:
-        raise BuildError("the `pyodide` command (pip package pyodide-build, the dev extra) "
-                         "is needed to py-compile the NumPy wheel; install it with "
-                         "`pip install pyodide-build`")
+    cli = pyodide_cli("to py-compile the NumPy wheel")
     log(f"compiling {NUMPY_WHEEL} to .pyc (pyodide py-compile)")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp) / NUMPY_WHEEL
@@ -513,11 +510,10 @@ def make_snapshot(runtime_dir: Path, cache: Path) -> Path:
     worker reseeds it). It depends only on the runtime files, so it is cached by their hash.
     """
     key = hashlib.sha256(SNAPSHOT_SCRIPT.encode())
+    # the lock file holds the sha256 of both wheels
     for name in ("pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip",
-                 "pyodide-lock.json", NUMPY_WHEEL):
+                 "pyodide-lock.json"):
         key.update(sha256_file(runtime_dir / name).encode())
-    for wheel in sorted(runtime_dir.glob("pycore-*.whl")):
-        key.update(sha256_file(wheel).encode())
     cached = cache / "snapshots" / f"{key.hexdigest()[:32]}.bin.gz"
     target = runtime_dir / "snapshot.bin.gz"
     if cached.is_file():

@@ -230,13 +230,10 @@ def softmax_cross_entropy(logits, labels, smoothing=0.0):
     N, K = logits.shape
     z = logits - logits.max(axis=1, keepdims=True)
     log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-    loss = -(1 - smoothing) * log_probs[np.arange(N), labels].mean()
-    if smoothing:
-        loss -= smoothing * log_probs.mean(axis=1).mean()
-    dlogits = np.exp(log_probs)
-    if smoothing:
-        dlogits -= smoothing / K
-    dlogits[np.arange(N), labels] -= 1 - smoothing
+    rows = np.arange(N)
+    loss = -((1 - smoothing) * log_probs[rows, labels] + smoothing * log_probs.mean(axis=1)).mean()
+    dlogits = np.exp(log_probs) - smoothing / K
+    dlogits[rows, labels] -= 1 - smoothing
     return float(loss), dlogits / N
 
 

@@ -905,12 +905,10 @@
     if (typeof WebAssembly !== "object" || typeof WebAssembly.instantiate !== "function") {
       fail("This browser cannot run WebAssembly, which the in-page Python needs. " +
         "Try a current Chrome, Edge, Firefox or Safari (and check that WebAssembly is not disabled).");
-      loadFacts();
       return;
     }
     if (typeof Worker !== "function") {
       fail("This browser cannot run Web Workers, which the in-page Python needs.");
-      loadFacts();
       return;
     }
     const worker = new PythonWorker("worker.js", ({ stage, stages, label }) => {
@@ -935,9 +933,6 @@
       worker.worker.terminate();
       fail(error.message);
     }
-    // The About section's facts and charts are drawn once Python has started: on two
-    // cores, drawing them while the worker starts delays it by 0.1-0.3 s.
-    loadFacts();
   }
 
   /* For tests and the browser benchmark: one end-to-end prediction of the current canvas
@@ -964,5 +959,7 @@
     },
   });
 
-  start();
+  // The About section's facts and charts are drawn once Python has started (or failed
+  // to): on two cores, drawing them while the worker starts delays it by 0.1-0.3 s.
+  start().finally(loadFacts);
 })();

@@ -94,7 +94,7 @@ async function start() {
   try {
     // Unpacked into site-packages; numpy's C extensions load when imported, and only
     // those numpy imports (loadPackage would instantiate all 19 first).
-    for (const { bytes } of await wheels) pyodide.unpackArchive(bytes, "wheel");
+    for (const bytes of await wheels) pyodide.unpackArchive(bytes, "wheel");
     const importlib = pyodide.pyimport("importlib");
     importlib.invalidate_caches();
     importlib.destroy();
@@ -180,7 +180,7 @@ async function fetchWheels() {
       throw new Error(`${file} could not be downloaded or does not match its sha256 in pyodide-lock.json (${error.message})`);
     }
     if (!wheel.ok) throw new Error(`${file}: HTTP ${wheel.status}`);
-    return { name, file, bytes: new Uint8Array(await wheel.arrayBuffer()) };
+    return new Uint8Array(await wheel.arrayBuffer());
   }));
 }
 
