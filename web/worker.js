@@ -1,7 +1,7 @@
 /* The Python side of the page: Pyodide + NumPy + pycore in a Web Worker.
 
-   Everything loads from this origin: ./pyodide/ (runtime, numpy and pycore wheels,
-   pyodide-lock.json) and ./model/mnist-cnn.npz. No Python source is built here; the
+   Everything loads from this origin: ./pyodide/ (runtime, numpy as a .tar.gz, the pycore
+   wheel, pyodide-lock.json) and ./model/mnist-cnn.npz. No Python source is built here; the
    worker imports the shipped pycore package and calls it with arguments.
 
    Messages, worker -> page (no id: about the worker itself)
@@ -56,10 +56,10 @@ async function start() {
   progress(1, "Starting Python (Pyodide runtime)");
   // Everything the start needs is requested at once; each is awaited where it is used.
   const snapshot = fetchSnapshot();
-  const wheels = fetchWheels();
+  const packages = fetchPackages();
   const weightsRequest = fetch(new URL(WEIGHTS, BASE)).catch((error) => error);
   snapshot.catch(() => {});
-  wheels.catch(() => {});
+  packages.catch(() => {});
   try {
     importScripts(RUNTIME + "pyodide.js");
     // When pyodide.asm.wasm is missing or broken, Pyodide 0.27.7 only logs
@@ -95,7 +95,10 @@ async function start() {
     // Unpacked into site-packages; numpy's C extensions load when imported, and only
     // those numpy imports (loadPackage would instantiate all 19 first).
     const sitePackages = withProxies((keep) => keep(keep(pyodide.pyimport("site")).getsitepackages()).get(0));
-    for (const bytes of await wheels) pyodide.unpackArchive(bytes, "wheel", { extractDir: sitePackages });
+    for (const { file, format, bytes } of await packages) {
+      if (format === "tar") untar(bytes, sitePackages, file);
+      else pyodide.unpackArchive(bytes, format, { extractDir: sitePackages });
+    }
     // Only site-packages changed, so only its finder forgets what it listed there
     // (importlib.invalidate_caches() would also re-read python_stdlib.zip's index: 0.2 s).
     withProxies((keep) => {
@@ -104,7 +107,7 @@ async function start() {
     });
     pyodide.pyimport("pycore.inference").destroy();   // fails here if a wheel is broken
   } catch (error) {
-    throw new StartError(`NumPy or the network code (pyodide/*.whl) could not be loaded: ${error.message || error}`);
+    throw new StartError(`NumPy or the network code (pyodide/) could not be loaded: ${error.message || error}`);
   }
 
   progress(3, "Loading the trained weights");
@@ -159,10 +162,12 @@ async function fetchSnapshot() {
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
-/* The wheels of pycore and of what it depends on (numpy), dependencies first, as
-   pyodide-lock.json lists them; the browser checks each against the lock file's sha256
-   (Subresource Integrity), as loadPackage's checkIntegrity does. */
-async function fetchWheels() {
+/* The packages of pycore and of what it depends on (numpy), dependencies first, as
+   pyodide-lock.json lists them; the browser checks each file against the lock file's
+   sha256 (Subresource Integrity), as loadPackage's checkIntegrity does. A wheel is
+   unpacked by Pyodide; a .tar.gz (numpy: build.py's numpy_archive) is gunzipped here
+   by the browser and its files written by untar, which is much faster. */
+async function fetchPackages() {
   const response = await fetch(RUNTIME + "pyodide-lock.json");
   if (!response.ok) throw new Error(`pyodide-lock.json: HTTP ${response.status}`);
   const { packages } = await response.json();
@@ -176,16 +181,46 @@ async function fetchWheels() {
   visit("pycore");
   return Promise.all(order.map(async (name) => {
     const { file_name: file, sha256 } = packages[name];
+    const format = file.endsWith(".whl") ? "wheel" : file.endsWith(".tar.gz") ? "tar" : null;
+    if (!format) throw new Error(`${file}: neither a wheel nor a .tar.gz`);
     const integrity = "sha256-" + btoa(String.fromCharCode(...sha256.match(/../g).map((h) => parseInt(h, 16))));
-    let wheel;
+    let response;
     try {
-      wheel = await fetch(RUNTIME + file, { integrity });
+      response = await fetch(RUNTIME + file, { integrity });
     } catch (error) {
       throw new Error(`${file} could not be downloaded or does not match its sha256 in pyodide-lock.json (${error.message})`);
     }
-    if (!wheel.ok) throw new Error(`${file}: HTTP ${wheel.status}`);
-    return new Uint8Array(await wheel.arrayBuffer());
+    if (!response.ok) throw new Error(`${file}: HTTP ${response.status}`);
+    const body = format === "tar" ? response.body.pipeThrough(new DecompressionStream("gzip")) : response.body;
+    return { file, format, bytes: new Uint8Array(await new Response(body).arrayBuffer()) };
   }));
+}
+
+/* Write the regular files of an uncompressed ustar archive under dir (the only kind
+   build.py makes); anything else in it, or a damaged header, is an error. */
+function untar(tar, dir, file) {
+  const text = new TextDecoder();
+  const field = (at, length) => text.decode(tar.subarray(at, at + length)).replace(/\0.*$/s, "");
+  let offset = 0;
+  for (; offset + 512 <= tar.length && tar[offset] !== 0; offset += 512) {
+    const header = tar.subarray(offset, offset + 512);
+    let sum = 0;
+    for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : header[i];   // checksum field as spaces
+    const size = parseInt(field(offset + 124, 12), 8);
+    const prefix = field(offset + 345, 155);
+    const name = (prefix ? prefix + "/" : "") + field(offset, 100);
+    if (sum !== parseInt(field(offset + 148, 8), 8) || !(size >= 0) || offset + 512 + size > tar.length) {
+      throw new Error(`${file} is damaged (at byte ${offset})`);
+    }
+    if (header[156] !== 48 || name.startsWith("/") || name.split("/").includes("..")) {
+      throw new Error(`${file} holds ${name}, which is not a plain file inside the package`);
+    }
+    const path = `${dir}/${name}`;
+    pyodide.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
+    pyodide.FS.writeFile(path, tar.subarray(offset + 512, offset + 512 + size));
+    offset += Math.ceil(size / 512) * 512;
+  }
+  if (offset === 0) throw new Error(`${file} holds no files`);
 }
 
 /* use(keep): every PyProxy passed through keep() is destroyed when use returns. */

@@ -4,6 +4,7 @@ import importlib.util
 import json
 import sys
 import urllib.request
+import tarfile
 import zipfile
 
 import pytest
@@ -36,15 +37,20 @@ def test_runtime_files_are_the_pinned_ones(site):
             assert build.sha256_file(site.dist / "pyodide" / name) == digest
 
 
-def test_numpy_wheel_is_the_pinned_one_py_compiled(site):
-    """Every member of the pinned wheel is in dist's wheel unchanged, except that each .py
-    is replaced by its .pyc (and RECORD lists the new files)."""
+def test_numpy_archive_is_the_pinned_wheel_py_compiled(site):
+    """dist's numpy .tar.gz holds every file of the pinned wheel unchanged, except that each
+    .py is replaced by its .pyc (and RECORD lists the new files); plain files only, with
+    relative names, as the worker's untar accepts."""
     build = harness.load_build_module()
     pinned = build.fetch_numpy_wheel(build.cache_dir())
     assert build.sha256_file(pinned) == build.NUMPY_SHA256
-    with zipfile.ZipFile(pinned) as source, zipfile.ZipFile(site.dist / "pyodide" / build.NUMPY_WHEEL) as shipped:
+    with zipfile.ZipFile(pinned) as source:
         before = {i.filename: source.read(i) for i in source.infolist() if not i.is_dir()}
-        after = {i.filename: shipped.read(i) for i in shipped.infolist() if not i.is_dir()}
+    with tarfile.open(site.dist / "pyodide" / build.NUMPY_ARCHIVE, "r:gz") as shipped:
+        members = shipped.getmembers()
+        assert all(m.isfile() and not m.name.startswith("/") and ".." not in m.name.split("/")
+                   for m in members)
+        after = {m.name: shipped.extractfile(m).read() for m in members}
     record = next(name for name in before if name.endswith(".dist-info/RECORD"))
     sources = [name for name in before if name.endswith(".py")]
     assert len(sources) > 50
@@ -55,7 +61,8 @@ def test_numpy_wheel_is_the_pinned_one_py_compiled(site):
             assert after[name] == data, name
     assert set(after) == {n + "c" if n.endswith(".py") else n for n in before}
     lock = json.loads((site.dist / "pyodide" / "pyodide-lock.json").read_text())
-    assert lock["packages"]["numpy"]["sha256"] == build.sha256_file(site.dist / "pyodide" / build.NUMPY_WHEEL)
+    assert lock["packages"]["numpy"]["file_name"] == build.NUMPY_ARCHIVE
+    assert lock["packages"]["numpy"]["sha256"] == build.sha256_file(site.dist / "pyodide" / build.NUMPY_ARCHIVE)
 
 
 def test_service_worker_is_versioned_by_the_manifest(site):

@@ -1,6 +1,7 @@
 """The built site in Debian's Chromium: the page contract of ARCHITECTURE.md, drawing,
 offline use, privacy and error states."""
 import gzip
+import hashlib
 import json
 import re
 import shutil
@@ -186,11 +187,11 @@ def test_bad_weights_file_gives_error_state(page, context, site, body, status):
 
 @pytest.mark.parametrize("pattern, status, body, words", [
     ("**/pyodide/pyodide.asm.wasm", 404, b"", "Python runtime"),
-    ("**/pyodide/numpy-*.whl", 200, b"PK\x03\x04 not the pinned wheel", "NumPy"),
+    ("**/pyodide/numpy-*.tar.gz", 200, gzip.compress(b"not the pinned numpy"), "NumPy"),
     ("**/pyodide/snapshot.bin.gz", 404, b"", "Python runtime"),
     ("**/pyodide/snapshot.bin.gz", 200, b"not gzip", "Python runtime"),
     ("**/pyodide/snapshot.bin.gz", 200, gzip.compress(bytes(1 << 16)), "Python runtime"),
-], ids=["missing runtime", "corrupt numpy wheel", "missing snapshot", "snapshot not gzip",
+], ids=["missing runtime", "corrupt numpy", "missing snapshot", "snapshot not gzip",
         "not a snapshot"])
 def test_bad_runtime_file_gives_error_state(page, context, site, pattern, status, body, words):
     context.route(pattern, lambda route: route.fulfill(status=status, body=body))
@@ -198,6 +199,26 @@ def test_bad_runtime_file_gives_error_state(page, context, site, pattern, status
     page.wait_for_selector("body:not([data-state=loading])", timeout=harness.READY_TIMEOUT_MS)
     assert page.get_attribute("body", "data-state") == "error"
     assert words in page.inner_text("#status")
+
+
+@pytest.mark.parametrize("archive, words", [
+    (gzip.compress(b"x" * 2048), "damaged"),
+    (gzip.compress(bytes(1024)), "holds no files"),
+], ids=["not a tar", "empty tar"])
+def test_numpy_archive_matching_its_hash_but_unusable_gives_error_state(page, context, site,
+                                                                        archive, words):
+    """A numpy .tar.gz that passes the integrity check (its sha256 put in the lock file)
+    but is no usable archive: the worker's untar refuses it, nothing is imported."""
+    lock = json.loads((site.dist / "pyodide" / "pyodide-lock.json").read_text())
+    lock["packages"]["numpy"]["sha256"] = hashlib.sha256(archive).hexdigest()
+    context.route("**/pyodide/pyodide-lock.json",
+                  lambda route: route.fulfill(status=200, body=json.dumps(lock), content_type="application/json"))
+    context.route("**/pyodide/numpy-*.tar.gz", lambda route: route.fulfill(status=200, body=archive))
+    page.goto(site.url)
+    page.wait_for_selector("body:not([data-state=loading])", timeout=harness.READY_TIMEOUT_MS)
+    assert page.get_attribute("body", "data-state") == "error"
+    message = page.inner_text("#status")
+    assert "NumPy" in message and words in message
 
 
 def test_no_webassembly_gives_error_state(page, site):
