@@ -127,6 +127,15 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write via path.part and a rename, so an interrupted build never leaves a cached
+    file that looks complete but is not."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".part")
+    partial.write_bytes(data)
+    partial.replace(path)
+
+
 def cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "mnist-draw"
@@ -191,9 +200,7 @@ def fetch_pyodide_core(cache: Path, tarball: Path | None = None) -> Path:
                 if actual != digest:
                     raise BuildError(f"hash mismatch for {name} from {tarball} "
                                      f"({PYODIDE_NPM_SPEC}): expected sha256 {digest}, got {actual}")
-                partial = target / (name + ".part")
-                partial.write_bytes(data)
-                partial.replace(target / name)
+                write_atomically(target / name, data)
     return target
 
 
@@ -218,10 +225,7 @@ def fetch_numpy_wheel(cache: Path, user_path: Path | None = None,
         if actual != NUMPY_SHA256:
             tried.append(f"{source}: hash mismatch (expected sha256 {NUMPY_SHA256}, got {actual})")
             return False
-        cache.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(".part")
-        partial.write_bytes(data)
-        partial.replace(target)
+        write_atomically(target, data)
         return True
 
     if target.is_file():
@@ -460,10 +464,7 @@ def py_compile_numpy(wheel: Path, cache: Path) -> Path:
         proc = run([cli, "py-compile", "--silent", str(work)])
         if proc.returncode != 0 or not work.is_file() or sha256_file(work) == NUMPY_SHA256:
             raise BuildError(f"`pyodide py-compile {NUMPY_WHEEL}` failed:\n{gist(proc.stderr)}")
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_name(cached.name + ".part")
-        shutil.copyfile(work, partial)
-        partial.replace(cached)
+        write_atomically(cached, work.read_bytes())
     return cached
 
 
@@ -482,9 +483,7 @@ def numpy_archive(compiled_wheel: Path) -> Path:
             info = tarfile.TarInfo(member.filename)
             info.size, info.mode, info.mtime = member.file_size, 0o644, 0
             tar.addfile(info, io.BytesIO(wheel.read(member)))
-    partial = cached.with_name(cached.name + ".part")
-    partial.write_bytes(gzip.compress(raw.getvalue(), 9, mtime=0))
-    partial.replace(cached)
+    write_atomically(cached, gzip.compress(raw.getvalue(), 9, mtime=0))
     return cached
 
 
@@ -562,11 +561,7 @@ def make_snapshot(runtime_dir: Path, cache: Path) -> Path:
     cached.parent.mkdir(parents=True, exist_ok=True)
     for old in cached.parent.glob("*.bin.gz"):
         old.unlink()
-    partial = cached.with_suffix(".part")
-    with open(partial, "wb") as file:
-        with gzip.GzipFile(fileobj=file, mode="wb", compresslevel=9, mtime=0) as packed:
-            packed.write(data)
-    partial.replace(cached)
+    write_atomically(cached, gzip.compress(data, 9, mtime=0))
     shutil.copyfile(cached, target)
     return target
 
