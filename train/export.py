@@ -35,6 +35,13 @@ def best_validation_epoch(history):
     return max(scored, key=lambda e: (e["val_accuracy"], e["epoch"]))["epoch"]
 
 
+def validation_choice(config):
+    """How the epoch was chosen, from the validation run's own settings."""
+    total, held = config["train_images"], config["validation"]
+    return (f"best validation accuracy (images {total - held:,}-{total - 1:,}; "
+            f"that run trained on images 0-{total - held - 1:,} and their rotated copies)")
+
+
 def misclassified_images(dataset, results, limit=40):
     """The first ``limit`` wrong test digits as 28x28 uint8 lists, for the page's strip of mistakes."""
     return [{**w, "pixels": dataset["test_images"][w["index"]].reshape(-1).tolist()}
@@ -80,8 +87,8 @@ def export(run, epoch, out, validation_run=None, data_folder=None, weights_file=
         "hyperparameters": state["config"],
         "history": history,
         "validation_history": validation["history"] if validation else None,
-        "epoch_choice": choice or ("best validation accuracy (images 45,000-49,999, run trained on 0-44,999)"
-                                   if validation else "given on the command line"),
+        "epoch_choice": choice or (validation_choice(validation["config"]) if validation
+                                   else "given on the command line"),
         "averaged_epochs": meta.get("averaged_epochs"),
         "finetune": meta.get("config") if meta.get("config", {}).get("init_weights") else None,
         "training_time_s": round(sum(e["seconds"] for e in history), 1),
