@@ -21,7 +21,7 @@ from .trainer import train
 
 DEFAULTS = dict(
     seed=0,              # weights init, shuffling, dropout and augmentation all derive from it
-    epochs=30,           # cosine schedule reaches 0 at the last epoch
+    epochs=60,           # cosine schedule reaches 0 at the last epoch
     batch_size=64,
     lr=0.05,             # peak learning rate (after warm-up)
     warmup_epochs=1.0,   # linear warm-up, then cosine decay to 0
