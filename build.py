@@ -558,7 +558,6 @@ def make_snapshot(runtime_dir: Path, cache: Path) -> Path:
         if proc.returncode != 0:
             raise BuildError(f"making the start-up snapshot with Node failed:\n{gist(proc.stderr)}")
         data = raw.read_bytes()
-    cached.parent.mkdir(parents=True, exist_ok=True)
     for old in cached.parent.glob("*.bin.gz"):
         old.unlink()
     write_atomically(cached, gzip.compress(data, 9, mtime=0))
