@@ -533,10 +533,11 @@ def make_snapshot(runtime_dir: Path, cache: Path) -> Path:
     worker reseeds it). It depends only on the runtime files, so it is cached by their hash.
     """
     key = hashlib.sha256(SNAPSHOT_SCRIPT.encode())
-    # the lock file holds the sha256 of both wheels
-    for name in ("pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip",
-                 "pyodide-lock.json"):
-        key.update(sha256_file(runtime_dir / name).encode())
+    # The core files are the pinned ones (verified when fetched); the lock file written for
+    # the site holds the sha256 of both packages. Rehashing 20 MB here is not needed.
+    for name, digest in sorted(PYODIDE_CORE.items()):
+        key.update((digest if name != "pyodide-lock.json"
+                    else sha256_file(runtime_dir / name)).encode())
     cached = cache / "snapshots" / f"{key.hexdigest()[:32]}.bin.gz"
     target = runtime_dir / "snapshot.bin.gz"
     if cached.is_file():
@@ -567,10 +568,12 @@ def make_snapshot(runtime_dir: Path, cache: Path) -> Path:
 
 # ---------------------------------------------------------------------------- dist
 
+def manifest_entry(dist: Path, rel: Path) -> dict:
+    return {"path": rel.as_posix(), "bytes": (dist / rel).stat().st_size, "sha256": sha256_file(dist / rel)}
+
+
 def manifest_entries(dist: Path) -> list[dict]:
-    return [{"path": rel.as_posix(), "bytes": (dist / rel).stat().st_size,
-             "sha256": sha256_file(dist / rel)}
-            for rel in tree_files(dist) if rel.as_posix() != "manifest.json"]
+    return [manifest_entry(dist, rel) for rel in tree_files(dist) if rel.as_posix() != "manifest.json"]
 
 
 def source_fingerprint(model_dir: Path) -> str:
@@ -636,7 +639,7 @@ def build(dist: Path = DIST, model_dir: Path | None = None, numpy_wheel: Path | 
         version = hashlib.sha256(json.dumps(entries, sort_keys=True).encode()).hexdigest()[:16]
         if sw_template is not None:
             sw.write_text(sw_template.replace(SW_VERSION_PLACEHOLDER, version))
-            entries = manifest_entries(stage)
+            entries = sorted(entries + [manifest_entry(stage, Path("sw.js"))], key=lambda e: Path(e["path"]))
         manifest = {
             "version": version,
             "pyodide": PYODIDE_VERSION,
