@@ -13,7 +13,11 @@ Background handling: a canvas with transparent pixels is read by its alpha
 (ink = opacity); an opaque one by its brightness, against the background level
 read from its border, so dark-on-light and light-on-dark both work.
 """
+from functools import lru_cache
+
 import numpy as np
+
+from .layers import matmul
 
 FIELD = 28          # output side
 BOX = 20            # the digit's longer side inside the field
@@ -42,19 +46,23 @@ def ink(rgba):
     return np.clip(strength, 0, 1)
 
 
+@lru_cache(maxsize=512)
 def area_resize_matrix(n_in, n_out):
     """(n_out, n_in) matrix that area-averages a line of n_in pixels into n_out.
 
     Output pixel k covers input span [k*s, (k+1)*s) with s = n_in / n_out; its
     value is the mean of the input over that span, each input pixel weighted by
-    how much of it lies inside. Rows sum to 1.
+    how much of it lies inside. Rows sum to 1. Cached (live drawing asks for the
+    same sizes again and again), so the array is read-only.
     """
     scale = n_in / n_out
     edges = np.arange(n_out + 1) * scale
     j = np.arange(n_in)
     lo = np.maximum(j[None, :], edges[:-1, None])
     hi = np.minimum(j[None, :] + 1, edges[1:, None])
-    return (np.clip(hi - lo, 0, None) / scale).astype(np.float32)
+    matrix = (np.clip(hi - lo, 0, None) / scale).astype(np.float32)
+    matrix.setflags(write=False)
+    return matrix
 
 
 def centre_of_mass(image):
@@ -65,12 +73,18 @@ def centre_of_mass(image):
     return (float(image.sum(axis=1) @ rows / total), float(image.sum(axis=0) @ cols / total))
 
 
+def area_resize(image, rows, cols):
+    """(H, W) float32 -> (rows, cols) by area averaging along each axis."""
+    return matmul(area_resize_matrix(image.shape[0], rows),
+                  matmul(image, area_resize_matrix(image.shape[1], cols).T))
+
+
 def fit_box(crop):
     """(h, w) ink crop -> the digit with its longer side area-averaged to 20 px, aspect kept."""
     h, w = crop.shape
     scale = BOX / max(h, w)
     new_h, new_w = max(1, round(h * scale)), max(1, round(w * scale))
-    return area_resize_matrix(h, new_h) @ crop @ area_resize_matrix(w, new_w).T   # (new_h, new_w)
+    return area_resize(crop, new_h, new_w)
 
 
 def centre_in_field(digit):
@@ -108,9 +122,6 @@ def to_mnist(rgba):
     return np.clip(centre_in_field(fit_box(crop)), 0, 1)
 
 
-def _area_resize(image, rows, cols):
-    """(H, W) -> (rows, cols) by area averaging along each axis."""
-    return area_resize_matrix(image.shape[0], rows) @ image @ area_resize_matrix(image.shape[1], cols).T
 
 
 def _paper_surface(small, rounds=4):
@@ -166,7 +177,7 @@ def flatten_background(rgba):
         luminance = 1 - luminance
 
     scale = min(1.0, 64 / max(height, width))    # fit the surface on at most 64x64 pixels
-    small = _area_resize(luminance, max(1, round(height * scale)), max(1, round(width * scale)))
+    small = area_resize(luminance, max(1, round(height * scale)), max(1, round(width * scale)))
     coefficients, noise = _paper_surface(small)
     u = np.linspace(-1, 1, width, dtype=np.float32)[None, :]     # (1, W)
     v = np.linspace(-1, 1, height, dtype=np.float32)[:, None]    # (H, 1)
