@@ -8,6 +8,8 @@ import zlib
 import numpy as np
 import pytest
 
+from pycore.preprocess import ink
+
 harness = sys.modules["mnist_draw_harness"]   # loaded by conftest.py
 pytestmark = pytest.mark.e2e
 
@@ -143,7 +145,7 @@ def test_clear_and_undo_are_reachable_by_keyboard(ready_page):
     assert outline != "none"                                       # a visible focus ring
     page.keyboard.press("Escape")                                  # the Clear shortcut
     assert page.locator(".predicted").count() == 0
-    assert (harness.canvas_rgba(page, "#network-input")[..., :3] == 255).all()
+    assert (ink(harness.canvas_rgba(page, "#network-input")) == 0).all()
     harness.draw_strokes(page, harness.shape_points("0"))
     page.focus("#clear")
     page.keyboard.press("Enter")

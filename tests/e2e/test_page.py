@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from pycore.preprocess import to_mnist
+from pycore.preprocess import ink, to_mnist
 
 harness = sys.modules["mnist_draw_harness"]   # loaded by conftest.py
 pytestmark = pytest.mark.e2e
@@ -72,6 +72,7 @@ def test_preview_is_cpython_preprocessing_of_the_canvas(ready_page):
     preview = harness.canvas_rgba(page, "#preview")
     expected = to_mnist(sent)
     assert expected is not None and preview.shape == (28, 28, 4)
+    assert (sent[0, 0] == 0).all()      # transparent around the strokes: the ink is the alpha
     shown = preview[..., 0].astype(np.float32) / 255
     assert np.abs(shown - expected).max() <= 0.6 / 255   # the preview rounds to 8 bits
     assert (preview[..., 0] == preview[..., 1]).all() and (preview[..., 3] == 255).all()
@@ -80,7 +81,7 @@ def test_preview_is_cpython_preprocessing_of_the_canvas(ready_page):
     factor = visible.shape[0] // sent.shape[0]
     assert factor * sent.shape[0] == visible.shape[0] and visible.shape[:2] == (factor * 200,) * 2
     ink_visible = 1 - visible[..., 0].reshape(200, factor, 200, factor).mean(axis=(1, 3)) / 255
-    ink_sent = 1 - sent[..., 0] / 255
+    ink_sent = ink(sent)
     assert np.abs(ink_visible - ink_sent).mean() < 0.02
     overlap = ((ink_visible > 0.5) & (ink_sent > 0.5)).sum() / ((ink_visible > 0.5) | (ink_sent > 0.5)).sum()
     assert overlap > 0.85
@@ -94,7 +95,7 @@ def test_clear_resets_drawing_and_prediction(ready_page):
     assert [page.get_attribute(f'[data-digit="{d}"]', "data-prob") for d in range(10)] == ["0"] * 10
     assert page.locator(".predicted").count() == 0
     assert (harness.canvas_rgba(page, "#draw")[..., :3] == 255).all()
-    assert (harness.canvas_rgba(page, "#network-input")[..., :3] == 255).all()
+    assert (ink(harness.canvas_rgba(page, "#network-input")) == 0).all()
     assert (harness.canvas_rgba(page, "#preview")[..., :3] == 0).all()
     page.wait_for_timeout(300)   # a late reply for the cleared drawing must not come back
     assert page.locator(".predicted").count() == 0
