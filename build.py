@@ -90,7 +90,7 @@ SW_VERSION_PLACEHOLDER = "__MANIFEST_VERSION__"
 # there for what Pyodide needs); `serve` also sends it as a header, which is what governs
 # the worker's own script context. A test checks that the two agree.
 CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; "
-                           "worker-src 'self'; connect-src 'self'; img-src 'self'; "
+                           "worker-src 'self'; connect-src 'self'; img-src 'self' data:; "
                            "style-src 'self'; manifest-src 'self'; base-uri 'none'; "
                            "form-action 'none'")
 

@@ -507,62 +507,90 @@
 
   // ------------------------------------------------------------------ inside the network
 
-  /* Small canvases, one per feature map (a pixel per unit, scaled up by CSS), and one
-     enlarged view of whichever map is pointed at, tapped or focused. */
+  /* One canvas per layer, its maps in a grid (a pixel per unit, scaled up by CSS), under a
+     grid of buttons, one per map, that point, tap and Tab reach; and one enlarged view of
+     whichever map is selected. One canvas a layer, not one a map: Chromium commits every
+     canvas on the page to the compositor each frame, whether it changed or not, and the
+     120 small canvases the page had (80 maps, 40 test digits) cost ~3 ms of main-thread
+     time a frame on a 2-core machine (a Chromium trace of bench/browser.py's loop). */
   const inside = (() => {
     const section = $("#inside");
     const zoom = $("#zoom");
     const zoomContext = zoom.getContext("2d");
     const caption = $("#zoom-caption");
     const LAYERS = {
-      conv1: { side: 24, count: 20, title: "First convolution, feature map" },
-      conv2: { side: 8, count: 40, title: "Second convolution, feature map" },
-      dense1: { side: 16, count: 1, title: "Dense layer, all 256 units" },
-      kernels: { side: 5, count: 20, title: "First convolution, learned filter" },
+      conv1: { side: 24, count: 20, columns: 10, gap: 2, title: "First convolution, feature map" },
+      conv2: { side: 8, count: 40, columns: 10, gap: 1, title: "Second convolution, feature map" },
+      dense1: { side: 16, count: 1, columns: 1, gap: 0, title: "Dense layer, all 256 units" },
+      kernels: { side: 5, count: 20, columns: 10, gap: 1, title: "First convolution, learned filter" },
     };
-    const images = new Map();    // canvas -> {layer, index, image: ImageData, max}
-    let selected = null;         // the canvas shown enlarged
+    const sheets = {};           // layer -> {canvas, context, buttons}
+    const shown = new Map();     // button -> {layer, index, max} (max null: nothing drawn yet)
+    let selected = null;         // the button whose map is enlarged
     let updates = 0;
 
-    function makeMaps(layer) {
-      const { side, count, title } = LAYERS[layer];
-      const box = $(`[data-layer="${layer}"]`);
-      const maps = [];
-      for (let index = 0; index < count; index++) {
-        const canvas = document.createElement("canvas");
-        canvas.width = canvas.height = side;
-        canvas.tabIndex = 0;
-        canvas.dataset.index = String(index);
-        canvas.setAttribute("role", "img");
-        canvas.setAttribute("aria-label", count > 1 ? `${title} ${index + 1} of ${count}` : title);
-        for (const type of ["pointerenter", "focus", "click"]) canvas.addEventListener(type, () => select(canvas));
-        box.appendChild(canvas);
-        images.set(canvas, { layer, index, image: null, max: 0 });
-        maps.push(canvas);
-      }
-      return maps;
+    /* Where a map sits on its layer's canvas: cells of side + gap pixels, gaps transparent. */
+    function origin(layer, index) {
+      const { side, columns, gap } = LAYERS[layer];
+      return [(index % columns) * (side + gap), Math.floor(index / columns) * (side + gap)];
     }
-    const maps = Object.fromEntries(Object.keys(LAYERS).map((layer) => [layer, makeMaps(layer)]));
+
+    function makeSheet(layer) {
+      const { side, count, columns, gap, title } = LAYERS[layer];
+      const box = $(`[data-layer="${layer}"]`);
+      const rows = Math.ceil(count / columns);
+      const canvas = document.createElement("canvas");
+      canvas.width = columns * (side + gap);
+      canvas.height = rows * (side + gap);
+      canvas.className = "sheet";
+      canvas.setAttribute("aria-hidden", "true");     // the buttons carry the names
+      Object.assign(box.dataset, { side: String(side), cell: String(side + gap), columns: String(columns) });
+      box.style.setProperty("--columns", String(columns));
+      box.style.setProperty("--rows", String(rows));
+      box.style.setProperty("--gap-share", String(gap / (side + gap)));
+      box.style.aspectRatio = `${canvas.width} / ${canvas.height}`;
+      box.appendChild(canvas);
+      const buttons = [];
+      for (let index = 0; index < count; index++) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "map";
+        button.dataset.index = String(index);
+        button.setAttribute("aria-label", count > 1 ? `${title} ${index + 1} of ${count}` : title);
+        for (const type of ["pointerenter", "focus", "click"]) button.addEventListener(type, () => select(button));
+        box.appendChild(button);
+        shown.set(button, { layer, index, max: null });
+        buttons.push(button);
+      }
+      const context = canvas.getContext("2d");
+      context.fillStyle = "#000";
+      for (let index = 0; index < count; index++) context.fillRect(...origin(layer, index), side, side);
+      sheets[layer] = { canvas, context, buttons };
+    }
+    for (const layer of Object.keys(LAYERS)) makeSheet(layer);
 
     /* values: channels-last (side*side*count) or (count*side*side) when planar; each map's
-       pixels get grey = 255 * scale(value). */
+       pixels get grey = 255 * scale(value). All maps of a layer go to its canvas at once. */
     function paintMaps(layer, values, { planar = false, scale }) {
       const { side, count } = LAYERS[layer];
+      const { canvas, context, buttons } = sheets[layer];
+      const image = new ImageData(canvas.width, canvas.height);   // gaps stay transparent
       const area = side * side;
-      maps[layer].forEach((canvas, channel) => {
-        const image = new ImageData(side, side);
+      buttons.forEach((button, channel) => {
+        const [x0, y0] = origin(layer, channel);
         let max = -Infinity;
         for (let i = 0; i < area; i++) {
           const v = planar ? values[channel * area + i] : values[i * count + channel];
           if (v > max) max = v;
           const grey = Math.round(255 * Math.min(1, Math.max(0, scale(v))));
-          image.data[4 * i] = image.data[4 * i + 1] = image.data[4 * i + 2] = grey;
-          image.data[4 * i + 3] = 255;
+          const at = 4 * ((y0 + Math.floor(i / side)) * canvas.width + x0 + (i % side));
+          image.data[at] = image.data[at + 1] = image.data[at + 2] = grey;
+          image.data[at + 3] = 255;
         }
-        canvas.getContext("2d").putImageData(image, 0, 0);
-        canvas.dataset.max = max.toFixed(5);
-        Object.assign(images.get(canvas), { image, max });
+        button.dataset.max = max.toFixed(5);
+        shown.get(button).max = max;
       });
+      context.putImageData(image, 0, 0);
     }
 
     function layerMax(values) {
@@ -584,16 +612,18 @@
 
     function clear() {
       for (const layer of ["conv1", "conv2", "dense1"]) {
-        for (const canvas of maps[layer]) {
-          const context = canvas.getContext("2d");
-          context.fillStyle = "#000";
-          context.fillRect(0, 0, canvas.width, canvas.height);
-          delete canvas.dataset.max;
-          images.get(canvas).image = null;
-        }
+        const { side } = LAYERS[layer];
+        const { canvas, context, buttons } = sheets[layer];
+        context.clearRect(0, 0, canvas.width, canvas.height);
+        context.fillStyle = "#000";
+        buttons.forEach((button, index) => {
+          context.fillRect(...origin(layer, index), side, side);
+          delete button.dataset.max;
+          shown.get(button).max = null;
+        });
       }
       section.dataset.shown = "false";
-      if (selected && images.get(selected).layer !== "kernels") select(selected);
+      if (selected && shown.get(selected).layer !== "kernels") select(selected);
     }
 
     function showKernels(kernels) {   // (20, 5, 5) weights: grey 0.5 is zero
@@ -602,22 +632,21 @@
       paintMaps("kernels", kernels, { planar: true, scale: (w) => 0.5 + 0.5 * w / (extent || 1) });
     }
 
-    function select(canvas) {
-      const { layer, index, image, max } = images.get(canvas);
-      const { count, title } = LAYERS[layer];
-      for (const other of images.keys()) other.classList.toggle("selected", other === canvas);
-      selected = canvas;
-      zoom.width = zoom.height = LAYERS[layer].side;
+    function select(button) {
+      const { layer, index, max } = shown.get(button);
+      const { side, count, title } = LAYERS[layer];
+      if (selected !== button) {
+        if (selected) selected.classList.remove("selected");
+        button.classList.add("selected");
+        selected = button;
+      }
+      zoom.width = zoom.height = side;
       zoom.dataset.layer = layer;
       zoom.dataset.index = String(index);
-      if (image) zoomContext.putImageData(image, 0, 0);
-      else {
-        zoomContext.fillStyle = "#000";
-        zoomContext.fillRect(0, 0, zoom.width, zoom.height);
-      }
+      zoomContext.drawImage(sheets[layer].canvas, ...origin(layer, index), side, side, 0, 0, side, side);
       const name = count > 1 ? `${title} ${index + 1} of ${count}` : title;
       caption.textContent = layer === "kernels" ? `${name} (5×5 weights).`
-        : image ? `${name}: strongest response ${max.toFixed(2)}.` : `${name}: draw a digit to see it.`;
+        : max !== null ? `${name}: strongest response ${max.toFixed(2)}.` : `${name}: draw a digit to see it.`;
     }
 
     clear();
@@ -759,22 +788,22 @@
   function fillMistakes(mistakes) {
     const list = $("#mistakes");
     list.textContent = "";
+    const scratch = Object.assign(document.createElement("canvas"), { width: 28, height: 28 });
     for (const mistake of Array.isArray(mistakes) ? mistakes : []) {
       if (!Array.isArray(mistake.pixels) || mistake.pixels.length !== 784) continue;
       const item = document.createElement("li");
       item.dataset.index = String(mistake.index);
       item.dataset.label = String(mistake.label);
       item.dataset.predicted = String(mistake.predicted);
-      const canvas = document.createElement("canvas");
-      canvas.width = canvas.height = 28;
-      canvas.setAttribute("role", "img");
-      canvas.setAttribute("aria-label", `Test image ${mistake.index}, a handwritten ${mistake.label}`);
       const image = new ImageData(28, 28);
       mistake.pixels.forEach((v, i) => image.data.set([v, v, v, 255], 4 * i));
-      canvas.getContext("2d").putImageData(image, 0, 0);
+      scratch.getContext("2d").putImageData(image, 0, 0);
+      // an image, not a canvas each: the page's canvases are all committed every frame
+      const picture = Object.assign(document.createElement("img"), { width: 28, height: 28,
+        src: scratch.toDataURL("image/png"), alt: `Test image ${mistake.index}, a handwritten ${mistake.label}` });
       const text = Object.assign(document.createElement("span"), {
         textContent: `a ${mistake.label}, read as ${mistake.predicted}` });
-      item.append(canvas, text);
+      item.append(picture, text);
       list.appendChild(item);
     }
   }

@@ -127,8 +127,15 @@ def draw_strokes(page, strokes, steps=4):
 
 
 def canvas_rgba(page, selector: str) -> np.ndarray:
-    """getImageData of a canvas on the page, as (H, W, 4) uint8."""
-    width, height, data = page.eval_on_selector(selector, """canvas => {
+    """getImageData of a canvas on the page (or of an img, drawn at its natural size), as
+    (H, W, 4) uint8."""
+    width, height, data = page.eval_on_selector(selector, """element => {
+        let canvas = element;
+        if (element instanceof HTMLImageElement) {
+            canvas = Object.assign(document.createElement("canvas"),
+                                   { width: element.naturalWidth, height: element.naturalHeight });
+            canvas.getContext("2d").drawImage(element, 0, 0);
+        }
         const image = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
         let text = "";
         for (let i = 0; i < image.data.length; i += 0x8000) {
@@ -137,6 +144,15 @@ def canvas_rgba(page, selector: str) -> np.ndarray:
         return [canvas.width, canvas.height, btoa(text)];
     }""")
     return np.frombuffer(base64.b64decode(data), np.uint8).reshape(height, width, 4)
+
+
+def map_rgba(page, layer: str, index: int) -> np.ndarray:
+    """One feature map (or filter) of the Inside section: its square of the layer's canvas."""
+    box = f'[data-layer="{layer}"]'
+    side, cell, columns = (int(page.get_attribute(box, f"data-{key}")) for key in ("side", "cell", "columns"))
+    sheet = canvas_rgba(page, f"{box} canvas.sheet")
+    top, left = (index // columns) * cell, (index % columns) * cell
+    return sheet[top:top + side, left:left + side]
 
 
 def classify_in_browser(page, rgba: np.ndarray, activations=False, photo=False) -> dict:

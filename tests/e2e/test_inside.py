@@ -16,7 +16,7 @@ SHAPES = {"conv1": (24, 24, 20), "conv2": (8, 8, 40), "dense1": (256,)}
 
 
 def shown_maxima(page, layer):
-    values = page.eval_on_selector_all(f'#maps-{layer} canvas', "cs => cs.map(c => c.dataset.max)")
+    values = page.eval_on_selector_all(f'#maps-{layer} .map', "ms => ms.map(m => m.dataset.max)")
     return np.array([float(v) for v in values])
 
 
@@ -27,9 +27,9 @@ def classifier(site):
 
 def test_feature_maps_appear_match_cpython_and_change_with_the_drawing(ready_page, classifier):
     page = ready_page
-    assert page.locator("#maps-conv1 canvas").count() == 20
-    assert page.locator("#maps-conv2 canvas").count() == 40
-    assert page.locator("#maps-dense1 canvas").count() == 1
+    assert page.locator("#maps-conv1 .map").count() == 20
+    assert page.locator("#maps-conv2 .map").count() == 40
+    assert page.locator("#maps-dense1 .map").count() == 1
     seen = {}
     for digit in ("1", "0"):
         page.click("#clear")
@@ -49,7 +49,7 @@ def test_feature_maps_appear_match_cpython_and_change_with_the_drawing(ready_pag
         np.testing.assert_allclose(shown_maxima(page, "dense1"),
                                    [expected.activations["dense1"].max()], atol=2e-4, rtol=1e-4)
         # the pixels drawn are the activations scaled by the layer's maximum
-        conv1 = harness.canvas_rgba(page, '#maps-conv1 canvas[data-index="3"]')[..., 0] / 255
+        conv1 = harness.map_rgba(page, "conv1", 3)[..., 0] / 255
         top = expected.activations["conv1"].max()
         assert np.abs(conv1 - expected.activations["conv1"][..., 3] / top).max() <= 1 / 255 + 1e-6
         seen[digit] = shown_maxima(page, "conv2")
@@ -58,26 +58,31 @@ def test_feature_maps_appear_match_cpython_and_change_with_the_drawing(ready_pag
 
 def test_kernels_are_the_first_layers_filters(ready_page, classifier):
     page = ready_page
-    page.wait_for_selector("#kernels canvas[data-max]")
+    page.wait_for_selector("#kernels .map[data-max]")
     kernels = classifier.kernels()
     extent = np.abs(kernels).max()
     for index in (0, 7, 19):
-        shown = harness.canvas_rgba(page, f'#kernels canvas[data-index="{index}"]')[..., 0] / 255
+        shown = harness.map_rgba(page, "kernels", index)[..., 0] / 255
         assert np.abs(shown - (0.5 + 0.5 * kernels[index] / extent)).max() <= 1 / 255 + 1e-6
 
 
 def test_pointing_at_or_focusing_a_map_enlarges_it(ready_page):
     page = ready_page
     harness.draw_strokes(page, harness.shape_points("7"))
-    page.hover('#maps-conv2 canvas[data-index="5"]')
+    page.hover('#maps-conv2 .map[data-index="5"]')
     assert page.get_attribute("#zoom", "data-layer") == "conv2"
     assert page.get_attribute("#zoom", "data-index") == "5"
-    small = harness.canvas_rgba(page, '#maps-conv2 canvas[data-index="5"]')
+    small = harness.map_rgba(page, "conv2", 5)
+    assert small.shape == (8, 8, 4) and (small[..., 3] == 255).all() and small[..., 0].max() > 0
     assert (harness.canvas_rgba(page, "#zoom") == small).all()
     assert "map 6 of 40" in page.inner_text(".zoom figcaption")
-    assert page.locator("#zoom").bounding_box()["width"] > 4 * page.locator(
-        '#maps-conv2 canvas[data-index="5"]').bounding_box()["width"]
-    page.focus('#maps-conv1 canvas[data-index="0"]')
+    # the button pointed at covers its map on the layer's canvas
+    button = page.locator('#maps-conv2 .map[data-index="5"]').bounding_box()
+    sheet = page.locator("#maps-conv2 canvas.sheet").bounding_box()
+    unit = sheet["width"] / int(page.get_attribute("#maps-conv2 canvas.sheet", "width"))
+    assert abs(button["x"] - (sheet["x"] + 5 * 9 * unit)) < 1 and abs(button["width"] - 8 * unit) < 1
+    assert page.locator("#zoom").bounding_box()["width"] > 4 * button["width"]
+    page.focus('#maps-conv1 .map[data-index="0"]')
     page.keyboard.press("Tab")           # keyboard users reach the next map
     assert page.get_attribute("#zoom", "data-layer") == "conv1"
     assert page.get_attribute("#zoom", "data-index") == "1"
@@ -111,5 +116,5 @@ def test_training_charts_and_confusion_matrix_match_the_metrics_file(ready_page,
     assert [tuple(s[:3]) for s in shown] == [
         (m["index"], m["label"], m["predicted"]) for m in metrics["test_mistakes"]]
     assert all(f"read as {s[2]}" in s[3] for s in shown)
-    first = harness.canvas_rgba(page, "#mistakes li:first-child canvas")[..., 0]
+    first = harness.canvas_rgba(page, "#mistakes li:first-child img")[..., 0]
     assert (first.reshape(-1) == np.array(metrics["test_mistakes"][0]["pixels"])).all()

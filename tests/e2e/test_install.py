@@ -111,7 +111,7 @@ def test_accessibility_scan_finds_nothing_serious(browser, site, axe_source, sch
         harness.draw_strokes(page, harness.shape_points("0"))      # results and feature maps shown
         page.wait_for_selector("body[data-story=ready]")
         assert page.evaluate("document.documentElement.scrollWidth") == width   # no sideways scrolling
-        page.hover('#maps-conv1 canvas[data-index="2"]')
+        page.hover('#maps-conv1 .map[data-index="2"]')
         page.add_script_tag(content=axe_source)
         results = page.evaluate("""async () => {
             const result = await axe.run(document, { resultTypes: ['violations'] });
