@@ -5,11 +5,15 @@ import numpy as np
 
 from . import weights
 from .layers import softmax
-from .preprocess import to_mnist
+from .preprocess import flatten_background, to_mnist
 
 
 # What the page shows of the network's insides: layer outputs after each ReLU.
 SHOWN_LAYERS = {"conv1": "relu1", "conv2": "relu2", "dense1": "relu3"}
+
+# classify_pixels' answer, one flat float32 array: these parts in this order (sizes), then
+# with activations each of SHOWN_LAYERS' outputs, flattened in C order.
+PACKED = {"probabilities": 10, "image": 28 * 28, "timings": 2}
 
 
 class Prediction:
@@ -73,3 +77,24 @@ class Classifier:
         done = time.perf_counter()
         return Prediction(probabilities, image,
                           {"preprocess": (prepared - start) * 1e3, "forward": (done - prepared) * 1e3}, shown)
+
+    def classify_pixels(self, pixels, height, width, photo=False, activations=False):
+        """The web worker's one call: RGBA bytes of a canvas -> a flat float32 array, or None
+        for a blank canvas.
+
+        ``pixels`` is any buffer of height * width * 4 bytes; ``photo`` first evens out an
+        opened picture's paper (preprocess.flatten_background). The answer packs what
+        ``classify`` returns as PACKED lists it (timings: preprocessing, then forward pass,
+        in ms): one array crosses to JavaScript instead of one object per field.
+        """
+        rgba = np.frombuffer(pixels, np.uint8).reshape(height, width, 4)
+        if photo:
+            rgba = flatten_background(rgba)
+        prediction = self.classify(rgba, activations=activations)
+        if prediction is None:
+            return None
+        timings = [prediction.timings["preprocess"], prediction.timings["forward"]]
+        parts = [prediction.probabilities, prediction.image.ravel(), np.array(timings)]
+        if activations:
+            parts += [prediction.activations[name].ravel() for name in SHOWN_LAYERS]
+        return np.concatenate(parts, dtype=np.float32)

@@ -15,7 +15,7 @@
        -> {id, type: "result", blank: false, probabilities: Float32Array(10),
            image: Float32Array(784), timings: {preprocess, forward, worker},
            activations?: {conv1: Float32Array(24*24*20), conv2: Float32Array(8*8*40),
-                          dense1: Float32Array(256)}}           (all buffers transferred)
+                          dense1: Float32Array(256)}}   (views of one transferred buffer)
        activations: also return each layer's output after ReLU (channels last, the same
          forward pass); photo: the pixels are an uploaded picture, cleaned first by
          pycore.preprocess.flatten_background (uneven paper, faint ink)
@@ -38,7 +38,6 @@ let pyodide = null;
 let classifier = null;   // PyProxy of pycore.inference.Classifier, kept for the worker's life
 let sys = null;          // PyProxy of the sys module (stats)
 let numpy = null;        // PyProxy of the numpy module
-let preprocess = null;   // PyProxy of pycore.preprocess (uploaded pictures)
 const stageStarts = [];  // performance.now() at the start of each stage
 
 function progress(stage, label) {
@@ -131,7 +130,6 @@ async function start() {
   progress(4, "Warming up");
   sys = pyodide.pyimport("sys");
   numpy = pyodide.pyimport("numpy");
-  preprocess = pyodide.pyimport("pycore.preprocess");
   const info = {
     pyodide: pyodide.version,
     python: sys.version.split(" ")[0],
@@ -139,11 +137,12 @@ async function start() {
     startMs: 0,
     stageMs: {},
   };
-  // One prediction on a small synthetic stroke, so the first real one is not slow.
+  // One prediction on a small synthetic stroke, so the first real one is not slow: black
+  // on transparent, like the page's input canvas.
   const size = 56;
-  const warm = new Uint8ClampedArray(size * size * 4).fill(255);
+  const warm = new Uint8ClampedArray(size * size * 4);
   for (let y = 14; y < 42; y++) {
-    for (let x = 26; x < 30; x++) warm.fill(0, (y * size + x) * 4, (y * size + x) * 4 + 3);
+    for (let x = 26; x < 30; x++) warm[(y * size + x) * 4 + 3] = 255;
   }
   classify(size, size, warm.buffer);
   info.startMs = performance.now() - t0;
@@ -257,27 +256,27 @@ function copyFloat32(array) {
   }
 }
 
-const LAYERS_SHOWN = ["conv1", "conv2", "dense1"];
+/* Classifier.classify_pixels' flat answer, in order: pycore.inference.PACKED, then the
+   layers' outputs (inference.SHOWN_LAYERS) when asked for. */
+const PACKED = [["probabilities", 10], ["image", 28 * 28], ["timings", 2]];
+const LAYERS_SHOWN = [["conv1", 24 * 24 * 20], ["conv2", 8 * 8 * 40], ["dense1", 256]];
 
+/* One call into Python and one array back: every PyProxy crossing costs ~0.1 ms here. The
+   reply's arrays are views of one buffer, transferred to the page without a copy. */
 function classify(width, height, pixels, { activations = false, photo = false } = {}) {
   const t0 = performance.now();
   return withProxies((keep) => {
-    const flat = keep(pyodide.toPy(new Uint8Array(pixels)));
-    let rgba = keep(keep(numpy.frombuffer.callKwargs(flat, { dtype: "uint8" })).reshape(height, width, 4));
-    if (photo) rgba = keep(preprocess.flatten_background(rgba));
-    const prediction = keep(activations ? classifier.classify.callKwargs(rgba, { activations: true })
-      : classifier.classify(rgba));
-    if (prediction === undefined || prediction === null) return { blank: true };
-    const probabilities = copyFloat32(keep(prediction.probabilities));
-    const image = copyFloat32(keep(prediction.image));
-    const timings = keep(prediction.timings).toJs({ dict_converter: Object.fromEntries });
-    const reply = { blank: false, probabilities, image, timings };
-    if (activations) {
-      const layers = keep(prediction.activations);
-      reply.activations = {};
-      for (const name of LAYERS_SHOWN) reply.activations[name] = copyFloat32(keep(layers.get(name)));
-    }
-    timings.worker = performance.now() - t0;
+    const bytes = keep(pyodide.toPy(new Uint8Array(pixels)));
+    const packed = keep(classifier.classify_pixels.callKwargs(bytes, height, width, { photo, activations }));
+    if (packed === undefined || packed === null) return { blank: true };
+    const flat = copyFloat32(packed);
+    let at = 0;
+    const take = (size) => flat.subarray(at, (at += size));
+    const [probabilities, image, [preprocess, forward]] = PACKED.map(([, size]) => take(size));
+    const reply = { blank: false, probabilities, image, timings: { preprocess, forward } };
+    if (activations) reply.activations = Object.fromEntries(LAYERS_SHOWN.map(([name, size]) => [name, take(size)]));
+    if (at !== flat.length) throw new Error(`classify_pixels gave ${flat.length} numbers, expected ${at}`);
+    reply.timings.worker = performance.now() - t0;
     return reply;
   });
 }
@@ -313,9 +312,7 @@ self.onmessage = async (event) => {
     if (type === "classify") {
       const reply = classify(request.width, request.height, request.pixels,
         { activations: Boolean(request.activations), photo: Boolean(request.photo) });
-      const transfer = reply.blank ? [] : [reply.probabilities.buffer, reply.image.buffer,
-        ...Object.values(reply.activations || {}).map((array) => array.buffer)];
-      self.postMessage({ id, type: "result", ...reply }, transfer);
+      self.postMessage({ id, type: "result", ...reply }, reply.blank ? [] : [reply.probabilities.buffer]);
     } else if (type === "kernels") {
       const filters = classifier.kernels();
       let kernels;

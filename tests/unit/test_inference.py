@@ -1,10 +1,11 @@
 """The page's entry point: canvas pixels in, probabilities, image and activations out."""
 import numpy as np
+import pytest
 
 from pycore import weights
-from pycore.inference import Classifier
+from pycore.inference import PACKED, SHOWN_LAYERS, Classifier
 from pycore.network import build_seed_network
-from pycore.preprocess import to_mnist
+from pycore.preprocess import flatten_background, to_mnist
 from strokes import draw
 
 
@@ -42,3 +43,32 @@ def test_activations_come_from_the_same_forward_pass():
     assert abs(detailed.activations["conv1"][3, 10, 0] - direct) < 1e-4
     assert clf.kernels().shape == (20, 5, 5)
     np.testing.assert_array_equal(clf.kernels()[0], W)
+
+
+def unpack(flat, activations):
+    sizes = list(PACKED.values()) + ([24 * 24 * 20, 8 * 8 * 40, 256] if activations else [])
+    assert flat.dtype == np.float32 and flat.shape == (sum(sizes),)
+    return np.split(flat, np.cumsum(sizes)[:-1])
+
+
+def test_classify_pixels_packs_what_classify_gives():
+    """The worker's one call: bytes in, one flat float32 array out, in PACKED's order."""
+    clf = classifier()
+    rgba = draw("four")
+    for activations in (False, True):
+        expected = clf.classify(rgba, activations=activations)
+        flat = clf.classify_pixels(rgba.tobytes(), *rgba.shape[:2], activations=activations)
+        probabilities, image, timings, *layers = unpack(flat, activations)
+        np.testing.assert_array_equal(probabilities, expected.probabilities)
+        np.testing.assert_array_equal(image, expected.image.ravel())
+        assert (timings >= 0).all()
+        for name, values in zip(SHOWN_LAYERS, layers):
+            np.testing.assert_array_equal(values, expected.activations[name].ravel())
+    photo = np.ascontiguousarray(255 - rgba)       # a light digit on dark "paper"
+    photo[..., 3] = 255
+    _, image, _ = unpack(clf.classify_pixels(memoryview(photo.tobytes()), *photo.shape[:2], photo=True), False)
+    np.testing.assert_array_equal(image, clf.classify(flatten_background(photo)).image.ravel())
+    blank = np.full((50, 50, 4), 255, np.uint8)
+    assert clf.classify_pixels(blank.tobytes(), 50, 50) is None
+    with pytest.raises(ValueError):
+        clf.classify_pixels(blank.tobytes(), 50, 49)        # not height * width * 4 bytes
