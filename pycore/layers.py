@@ -241,21 +241,25 @@ def softmax(logits):
 
 
 def softmax_cross_entropy(logits, labels, smoothing=0.0):
-    """Mean cross-entropy of softmax(logits) against integer labels, and its gradient.
+    """Mean cross-entropy of softmax(logits) against targets, and its gradient.
 
-    logits: (N, K); labels: (N,) ints in [0, K). ``smoothing`` (label smoothing) moves
-    that much of each target's mass evenly over all K classes: q = (1 - s) onehot + s / K.
+    logits: (N, K); labels: (N,) ints in [0, K), or (N, K) target distributions (rows
+    summing to 1, e.g. a trained network's soft answers). ``smoothing`` (label smoothing)
+    moves that much of each target's mass evenly over all K classes: q = (1 - s) q + s / K.
     Returns (loss, dlogits) with dlogits (N, K) = (softmax - q) / N: the fused
     gradient, exact and cheaper than going through softmax's Jacobian.
     """
     N, K = logits.shape
     z = logits - logits.max(axis=1, keepdims=True)
     log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-    rows = np.arange(N)
-    loss = -((1 - smoothing) * log_probs[rows, labels] + smoothing * log_probs.mean(axis=1)).mean()
-    dlogits = np.exp(log_probs) - smoothing / K
-    dlogits[rows, labels] -= 1 - smoothing
-    return float(loss), dlogits / N
+    if labels.ndim == 2:
+        q = labels.astype(log_probs.dtype)
+    else:
+        q = np.zeros_like(log_probs)
+        q[np.arange(N), labels] = 1
+    q = (1 - smoothing) * q + smoothing / K
+    loss = -(q * log_probs).sum(axis=1).mean()
+    return float(loss), (np.exp(log_probs) - q) / N
 
 
 LAYER_TYPES = {cls.__name__: cls for cls in (Conv2D, MaxPool2D, ReLU, Dropout, Flatten, Dense)}

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import augment, data, keep_freed_memory
+from . import augment, data, distill, keep_freed_memory
 from .trainer import train
 
 DEFAULTS = dict(
@@ -39,6 +39,9 @@ DEFAULTS = dict(
     elastic_alpha=18.0,  #   elastic distortion strength (px per unit of smoothed noise)
     elastic_sigma=4.0,   #   elastic smoothness (Gaussian sigma, px)
     init_weights="",     # start from these weights instead of He initialisation (fine-tuning)
+    teachers="",         # comma-separated weights files: learn their softened answers too (train/distill.py)
+    teacher_weight=0.5,  #   share of each target that is the teachers' mean answer (the rest: the label)
+    teacher_temperature=4.0,  # softmax(logits / T) of each teacher
 )
 
 
@@ -78,6 +81,10 @@ def main(argv=None):
     images = dataset["train_images"][:n_train].astype(np.float32) / 255
     labels = dataset["train_labels"][:n_train].astype(np.int64)
     images, labels = augment.with_rotated_copies(images, labels, config["rotations"])
+    targets = None
+    if config["teachers"]:
+        targets = distill.soft_targets(config["teachers"].split(","), images, labels,
+                                       config["teacher_weight"], config["teacher_temperature"])
     val_images = val_labels = None
     if config["validation"]:
         val_images = dataset["train_images"][n_train:config["train_images"]].astype(np.float32) / 255
@@ -87,7 +94,8 @@ def main(argv=None):
     print("settings: " + json.dumps(config), flush=True)
     start = time.time()
     try:
-        for entry in train(config, images, labels, args.out, val_images, val_labels, resume=args.resume):
+        for entry in train(config, images, labels, args.out, val_images, val_labels, resume=args.resume,
+                           targets=targets):
             val = f" val_acc {100 * entry['val_accuracy']:.2f}%" if "val_accuracy" in entry else ""
             print(f"epoch {entry['epoch']:3d} | loss {entry['train_loss']:.4f} | "
                   f"train_acc {100 * entry['train_accuracy']:.2f}%{val} | lr {entry['lr']:.4f} | "

@@ -73,12 +73,14 @@ class Progress:
             self.stream.write("\n")
 
 
-def train(config, images, labels, out_dir, val_images=None, val_labels=None, resume=False, quiet=False):
+def train(config, images, labels, out_dir, val_images=None, val_labels=None, resume=False, quiet=False,
+          targets=None):
     """Train the seed network; yields a history entry per epoch.
 
     images (N, 28, 28) float32 in [0, 1] (already expanded with rotated copies),
     labels (N,) ints; val_* the same, unaugmented, or None. ``config`` is the
-    dict of hyper-parameters from train/__main__.py.
+    dict of hyper-parameters from train/__main__.py. ``targets`` (N, 10), when given,
+    are what the loss aims at instead of the labels (train/distill.py's soft targets).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -120,7 +122,8 @@ def train(config, images, labels, out_dir, val_images=None, val_labels=None, res
                 x = augment.random_distortion(x, rng, **distortion)
             x = (x[:, :, :, None] - mean) / std                            # (B, 28, 28, 1)
             logits, caches = net.forward(x, training=True, rng=rng)
-            loss, dlogits = softmax_cross_entropy(logits, labels[idx], config.get("label_smoothing", 0.0))
+            aim = labels[idx] if targets is None else targets[idx]
+            loss, dlogits = softmax_cross_entropy(logits, aim, config.get("label_smoothing", 0.0))
             grads = net.backward(dlogits, caches)
             lr = learning_rate((epoch - 1) * steps_per_epoch + step, total_steps, config["lr"], warmup)
             optimiser.step(params, grads, lr)

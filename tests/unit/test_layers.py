@@ -142,6 +142,16 @@ def test_softmax_cross_entropy_gradient_and_stability():
     assert smooth == pytest.approx(-(q * np.log(probs)).sum(axis=1).mean())
     numeric = numerical_gradient(lambda: np.array(softmax_cross_entropy(logits, labels, 0.1)[0]), logits, np.array(1.0))
     assert rel_error(dsmooth, numeric) < 1e-6
+    # target distributions (a teacher's soft answers): one-hot rows give the same as labels
+    onehot_loss, donehot = softmax_cross_entropy(logits, np.eye(10)[labels])
+    assert onehot_loss == pytest.approx(loss)
+    np.testing.assert_allclose(donehot, dlogits)
+    soft = softmax(rng.standard_normal((5, 10)))
+    value, dsoft = softmax_cross_entropy(logits, soft, smoothing=0.1)
+    q = 0.9 * soft + 0.01
+    assert value == pytest.approx(-(q * np.log(probs)).sum(axis=1).mean()) and value != pytest.approx(loss)
+    numeric = numerical_gradient(lambda: np.array(softmax_cross_entropy(logits, soft, 0.1)[0]), logits, np.array(1.0))
+    assert rel_error(dsoft, numeric) < 1e-6
     # huge logits: no overflow, no NaN
     big = np.array([[1000.0, 0.0, -1000.0]])
     loss, d = softmax_cross_entropy(big, np.array([0]))

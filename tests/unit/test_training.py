@@ -273,3 +273,39 @@ def test_init_weights_starts_from_the_given_file(tmp_path):
     trained, _ = weights_module.from_bytes((tmp_path / "run" / "epoch-01.npz").read_bytes())
     for name, value in start.params.items():      # lr 0: nothing moved
         np.testing.assert_array_equal(trained.params[name], value)
+
+
+# -- distillation ---------------------------------------------------------------------------
+
+def test_soft_targets_mix_the_teachers_answers_with_the_labels(tmp_path):
+    from train.distill import soft_targets
+    images, labels = synthetic_digits(96)
+    paths = []
+    for seed in (0, 1):
+        run(tiny_config(epochs=2, seed=seed), images, labels, tmp_path / str(seed))
+        paths.append(str(tmp_path / str(seed) / "epoch-02.npz"))
+    targets = soft_targets(paths, images, labels, weight=0.5, temperature=4.0, stream=open("/dev/null", "w"))
+    assert targets.shape == (96, 10) and targets.dtype == np.float32
+    np.testing.assert_allclose(targets.sum(axis=1), 1, atol=1e-5)
+    assert (targets[np.arange(96), labels] >= 0.5).all()          # the label keeps its half
+    others = targets[np.eye(10, dtype=bool)[labels] == 0]
+    assert (others > 0).all() and others.max() <= 0.5             # every other class gets a little
+    # hotter teachers spread more; weight 0 is the labels alone
+    cooler = soft_targets(paths, images, labels, weight=0.5, temperature=1.0, stream=open("/dev/null", "w"))
+    assert others.sum() > cooler[np.eye(10, dtype=bool)[labels] == 0].sum()
+    np.testing.assert_array_equal(soft_targets(paths, images, labels, 0.0, 4.0, stream=open("/dev/null", "w")),
+                                  np.eye(10, dtype=np.float32)[labels])
+    with pytest.raises(ValueError, match="teacher_weight"):
+        soft_targets(paths, images, labels, weight=1.5, temperature=4.0)
+
+
+def test_training_towards_soft_targets_learns(tmp_path):
+    images, labels = synthetic_digits(320)
+    soft = np.full((320, 10), 0.02, np.float32)
+    soft[np.arange(320), labels] = 0.82
+    history = run(tiny_config(epochs=3, batch_size=32), images, labels, tmp_path, targets=soft)
+    assert history[-1]["train_accuracy"] > 0.8
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
+    # the loss is measured against the soft targets: it cannot reach 0 (their entropy)
+    entropy = -(soft[0] * np.log(soft[0])).sum()
+    assert history[-1]["train_loss"] > entropy
