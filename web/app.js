@@ -511,7 +511,7 @@
      grid of buttons, one per map, that point, tap and Tab reach; and one enlarged view of
      whichever map is selected. One canvas a layer, not one a map: Chromium commits every
      canvas on the page to the compositor each frame, whether it changed or not, and the
-     120 small canvases the page had (80 maps, 40 test digits) cost ~3 ms of main-thread
+     121 small canvases the page had (81 maps, 40 test digits) cost ~3 ms of main-thread
      time a frame on a 2-core machine (a Chromium trace of bench/browser.py's loop). */
   const inside = (() => {
     const section = $("#inside");
