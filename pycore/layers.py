@@ -35,7 +35,7 @@ def einsum_matmul(a, b):
 
 
 # The forward passes' matrix products: BLAS under CPython (far faster than either loop),
-# einsum in the browser. tests/pyodide checks that both give the same probabilities.
+# einsum in the browser. tests/parity checks that both give the same probabilities.
 matmul = einsum_matmul if sys.platform == "emscripten" else np.matmul
 
 

@@ -122,8 +122,6 @@ def to_mnist(rgba):
     return np.clip(centre_in_field(fit_box(crop)), 0, 1)
 
 
-
-
 def _paper_surface(small, rounds=4):
     """Fit a smooth quadratic surface to the paper of a small (h, w) image, paper bright.
 

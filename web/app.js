@@ -562,12 +562,26 @@
         shown.set(button, { layer, index, max: null });
         buttons.push(button);
       }
-      const context = canvas.getContext("2d");
-      context.fillStyle = "#000";
-      for (let index = 0; index < count; index++) context.fillRect(...origin(layer, index), side, side);
-      sheets[layer] = { canvas, context, buttons };
+      sheets[layer] = { canvas, context: canvas.getContext("2d"), buttons };
     }
-    for (const layer of Object.keys(LAYERS)) makeSheet(layer);
+
+    /* Every map of a layer black: nothing to show yet. */
+    function blank(layer) {
+      const { side } = LAYERS[layer];
+      const { canvas, context, buttons } = sheets[layer];
+      context.clearRect(0, 0, canvas.width, canvas.height);
+      context.fillStyle = "#000";
+      buttons.forEach((button, index) => {
+        context.fillRect(...origin(layer, index), side, side);
+        delete button.dataset.max;
+        shown.get(button).max = null;
+      });
+    }
+
+    for (const layer of Object.keys(LAYERS)) {
+      makeSheet(layer);
+      blank(layer);
+    }
 
     /* values: channels-last (side*side*count) or (count*side*side) when planar; each map's
        pixels get grey = 255 * scale(value). All maps of a layer go to its canvas at once. */
@@ -611,17 +625,7 @@
     }
 
     function clear() {
-      for (const layer of ["conv1", "conv2", "dense1"]) {
-        const { side } = LAYERS[layer];
-        const { canvas, context, buttons } = sheets[layer];
-        context.clearRect(0, 0, canvas.width, canvas.height);
-        context.fillStyle = "#000";
-        buttons.forEach((button, index) => {
-          context.fillRect(...origin(layer, index), side, side);
-          delete button.dataset.max;
-          shown.get(button).max = null;
-        });
-      }
+      for (const layer of ["conv1", "conv2", "dense1"]) blank(layer);
       section.dataset.shown = "false";
       if (selected && shown.get(selected).layer !== "kernels") select(selected);
     }
