@@ -53,8 +53,8 @@ class Classifier:
         return softmax(logits)
 
     def kernels(self):
-        """The first convolution's learned filters, (20, 5, 5)."""
-        return np.moveaxis(self.net.params["conv1.W"][:, :, 0, :], -1, 0)
+        """The first convolution's learned filters, (20, 5, 5), C-contiguous."""
+        return np.ascontiguousarray(np.moveaxis(self.net.params["conv1.W"][:, :, 0, :], -1, 0))
 
     def classify(self, rgba, activations=False):
         """Canvas pixels (H, W, 4) uint8 -> Prediction, or None for a blank canvas.
@@ -77,6 +77,12 @@ class Classifier:
         done = time.perf_counter()
         return Prediction(probabilities, image,
                           {"preprocess": (prepared - start) * 1e3, "forward": (done - prepared) * 1e3}, shown)
+
+    def packed_layout(self):
+        """classify_pixels' array, part by part: [(name, size)], PACKED's parts, then each of
+        SHOWN_LAYERS' outputs (present only with activations=True). Runs the network once."""
+        outputs = self.net.activations(self.normalise(np.zeros((1, 28, 28), np.float32)))
+        return list(PACKED.items()) + [(name, outputs[layer][0].size) for name, layer in SHOWN_LAYERS.items()]
 
     def classify_pixels(self, pixels, height, width, photo=False, activations=False):
         """The web worker's one call: RGBA bytes of a canvas -> a flat float32 array, or None

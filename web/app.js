@@ -644,7 +644,7 @@
         button.classList.add("selected");
         selected = button;
       }
-      zoom.width = zoom.height = side;
+      if (zoom.width !== side) zoom.width = zoom.height = side;   // the map below covers it all
       zoom.dataset.layer = layer;
       zoom.dataset.index = String(index);
       zoomContext.drawImage(sheets[layer].canvas, ...origin(layer, index), side, side, 0, 0, side, side);

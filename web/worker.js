@@ -37,7 +37,7 @@ const STAGES = 4;
 let pyodide = null;
 let classifier = null;   // PyProxy of pycore.inference.Classifier, kept for the worker's life
 let sys = null;          // PyProxy of the sys module (stats)
-let numpy = null;        // PyProxy of the numpy module
+let layout = null;       // [[name, size], ...]: classify_pixels' array (Classifier.packed_layout)
 const stageStarts = [];  // performance.now() at the start of each stage
 
 function progress(stage, label) {
@@ -93,6 +93,7 @@ async function start() {
   try {
     // Unpacked into site-packages; numpy's C extensions load when imported, and only
     // those numpy imports (loadPackage would instantiate all 19 first).
+    sys = pyodide.pyimport("sys");
     const sitePackages = withProxies((keep) => keep(keep(pyodide.pyimport("site")).getsitepackages()).get(0));
     for (const { file, format, bytes } of await packages) {
       if (format === "tar") untar(bytes, sitePackages, file);
@@ -101,7 +102,7 @@ async function start() {
     // Only site-packages changed, so only its finder forgets what it listed there
     // (importlib.invalidate_caches() would also re-read python_stdlib.zip's index: 0.2 s).
     withProxies((keep) => {
-      const finder = keep(keep(keep(pyodide.pyimport("sys")).path_importer_cache).get(sitePackages));
+      const finder = keep(keep(sys.path_importer_cache).get(sitePackages));
       finder?.invalidate_caches();
     });
     pyodide.pyimport("pycore.inference").destroy();   // fails here if a wheel is broken
@@ -128,12 +129,11 @@ async function start() {
   }
 
   progress(4, "Warming up");
-  sys = pyodide.pyimport("sys");
-  numpy = pyodide.pyimport("numpy");
+  layout = withProxies((keep) => keep(classifier.packed_layout()).toJs());
   const info = {
     pyodide: pyodide.version,
     python: sys.version.split(" ")[0],
-    numpy: numpy.__version__,
+    numpy: withProxies((keep) => keep(pyodide.pyimport("numpy")).__version__),
     startMs: 0,
     stageMs: {},
   };
@@ -243,23 +243,20 @@ function pythonMessage(error) {
   return lines.length ? lines[lines.length - 1] : text;
 }
 
-/* Copy a NumPy array out of the wasm heap as a Float32Array (C order, float32 whatever
-   the array was); the temporary array and its buffer view are released at once. */
+/* Copy a float32, C-contiguous NumPy array (what pycore returns to the page) out of the
+   wasm heap as a Float32Array; the buffer view is released at once. */
 function copyFloat32(array) {
-  const contiguous = numpy.ascontiguousarray.callKwargs(array, { dtype: "float32" });
-  const view = contiguous.getBuffer("f32");
+  const view = array.getBuffer("f32");
   try {
+    if (view.format !== "f" || !view.c_contiguous) throw new Error(`expected a C-contiguous float32 array, got ${view.format}`);
     return new Float32Array(view.data);
   } finally {
     view.release();
-    contiguous.destroy();
   }
 }
 
-/* Classifier.classify_pixels' flat answer, in order: pycore.inference.PACKED, then the
-   layers' outputs (inference.SHOWN_LAYERS) when asked for. */
-const PACKED = [["probabilities", 10], ["image", 28 * 28], ["timings", 2]];
-const LAYERS_SHOWN = [["conv1", 24 * 24 * 20], ["conv2", 8 * 8 * 40], ["dense1", 256]];
+/* The reply's fields, the first parts of classify_pixels' array; the rest are the layers'. */
+const FIELDS = ["probabilities", "image", "timings"];
 
 /* One call into Python and one array back: every PyProxy crossing costs ~0.1 ms here. The
    reply's arrays are views of one buffer, transferred to the page without a copy. */
@@ -270,12 +267,16 @@ function classify(width, height, pixels, { activations = false, photo = false } 
     const packed = keep(classifier.classify_pixels.callKwargs(bytes, height, width, { photo, activations }));
     if (packed === undefined || packed === null) return { blank: true };
     const flat = copyFloat32(packed);
+    const parts = {};
     let at = 0;
-    const take = (size) => flat.subarray(at, (at += size));
-    const [probabilities, image, [preprocess, forward]] = PACKED.map(([, size]) => take(size));
-    const reply = { blank: false, probabilities, image, timings: { preprocess, forward } };
-    if (activations) reply.activations = Object.fromEntries(LAYERS_SHOWN.map(([name, size]) => [name, take(size)]));
+    for (const [name, size] of layout) {
+      if (!activations && !FIELDS.includes(name)) break;
+      parts[name] = flat.subarray(at, (at += size));
+    }
     if (at !== flat.length) throw new Error(`classify_pixels gave ${flat.length} numbers, expected ${at}`);
+    const { probabilities, image, timings: [preprocess, forward], ...layers } = parts;
+    const reply = { blank: false, probabilities, image, timings: { preprocess, forward } };
+    if (activations) reply.activations = layers;
     reply.timings.worker = performance.now() - t0;
     return reply;
   });

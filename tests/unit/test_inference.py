@@ -41,7 +41,7 @@ def test_activations_come_from_the_same_forward_pass():
     W, b = clf.net.params["conv1.W"][:, :, 0, 0], clf.net.params["conv1.b"][0]
     direct = max(0.0, float((x[3:8, 10:15] * W).sum() + b))
     assert abs(detailed.activations["conv1"][3, 10, 0] - direct) < 1e-4
-    assert clf.kernels().shape == (20, 5, 5)
+    assert clf.kernels().shape == (20, 5, 5) and clf.kernels().flags.c_contiguous
     np.testing.assert_array_equal(clf.kernels()[0], W)
 
 
@@ -49,6 +49,11 @@ def unpack(flat, activations):
     sizes = list(PACKED.values()) + ([24 * 24 * 20, 8 * 8 * 40, 256] if activations else [])
     assert flat.dtype == np.float32 and flat.shape == (sum(sizes),)
     return np.split(flat, np.cumsum(sizes)[:-1])
+
+
+def test_packed_layout_names_every_part_of_classify_pixels():
+    assert classifier().packed_layout() == [("probabilities", 10), ("image", 784), ("timings", 2),
+                                            ("conv1", 24 * 24 * 20), ("conv2", 8 * 8 * 40), ("dense1", 256)]
 
 
 def test_classify_pixels_packs_what_classify_gives():
