@@ -2,8 +2,8 @@
 
     python -m train [--key=value ...] [--resume]
 
-Defaults below are the shipped model's recipe (chosen on a validation run: train
-on images 0-44,999, validate on 45,000-49,999, i.e. --validation=5000). The data
+Defaults below are the shipped model's recipe (chosen on validation runs: train
+on images 0-39,999, validate on 40,000-49,999, i.e. --validation=10000). The data
 are the seed's protocol: training images 0-49,999 (less the validation slice)
 each with copies rotated +15 and -15 degrees; 50,000-59,999 and the official
 test set are never looked at here (see python -m train.export).
@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from . import augment, data, distill, keep_freed_memory
+from .optim import SCHEDULES
 from .trainer import train
 
 DEFAULTS = dict(
@@ -25,6 +26,7 @@ DEFAULTS = dict(
     batch_size=64,
     lr=0.05,             # peak learning rate (after warm-up)
     warmup_epochs=1.0,   # linear warm-up, then cosine decay to 0
+    schedule="cosine",   # or "constant": lr throughout, whose epochs python -m train.average can average
     momentum=0.9,
     weight_decay=5e-4,   # L2 on weights, not biases
     label_smoothing=0.0, # share of each target spread evenly over the 10 classes
@@ -60,6 +62,8 @@ def parse(argv):
         if not item.startswith("--") or not sep or key not in DEFAULTS:
             parser.error(f"unknown setting {item!r}; settings are: {', '.join(DEFAULTS)}")
         if isinstance(DEFAULTS[key], str):
+            if key == "schedule" and value not in SCHEDULES:
+                parser.error(f"{item!r}: schedule is one of {', '.join(SCHEDULES)}")
             config[key] = value
             continue
         try:

@@ -28,9 +28,17 @@ class SGD:
             w -= lr * v
 
 
-def learning_rate(step, total_steps, peak, warmup_steps):
-    """Linear warm-up to ``peak`` over ``warmup_steps``, then cosine decay to 0 at ``total_steps``."""
+SCHEDULES = ("cosine", "constant")
+
+
+def learning_rate(step, total_steps, peak, warmup_steps, schedule="cosine"):
+    """Linear warm-up to ``peak`` over ``warmup_steps``, then cosine decay to 0 at ``total_steps``
+    (``schedule="cosine"``) or ``peak`` throughout (``"constant"``, for weight averaging)."""
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule is one of {SCHEDULES}, not {schedule!r}")
     if step < warmup_steps:
         return peak * (step + 1) / warmup_steps
+    if schedule == "constant":
+        return peak
     progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
     return peak * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))

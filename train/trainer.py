@@ -125,7 +125,8 @@ def train(config, images, labels, out_dir, val_images=None, val_labels=None, res
             aim = labels[idx] if targets is None else targets[idx]
             loss, dlogits = softmax_cross_entropy(logits, aim, config.get("label_smoothing", 0.0))
             grads = net.backward(dlogits, caches)
-            lr = learning_rate((epoch - 1) * steps_per_epoch + step, total_steps, config["lr"], warmup)
+            lr = learning_rate((epoch - 1) * steps_per_epoch + step, total_steps, config["lr"], warmup,
+                               config.get("schedule", "cosine"))
             optimiser.step(params, grads, lr)
             losses.append(loss)
             correct += int((logits.argmax(axis=1) == labels[idx]).sum())

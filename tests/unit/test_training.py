@@ -189,6 +189,14 @@ def test_learning_rate_warm_up_then_cosine_to_zero():
     assert learning_rate(0, total, peak, 0) == pytest.approx(peak)   # no warm-up
 
 
+def test_constant_schedule_keeps_the_peak_after_warm_up():
+    lrs = [learning_rate(step, 100, 0.01, 10, "constant") for step in range(101)]
+    np.testing.assert_allclose(lrs[:10], 0.01 * np.arange(1, 11) / 10)
+    assert lrs[10:] == [0.01] * 91
+    with pytest.raises(ValueError, match="schedule"):
+        learning_rate(0, 100, 0.01, 10, "linear")
+
+
 # -- the command line ------------------------------------------------------------------------
 
 def test_cli_settings_are_parsed_by_their_default_type():
@@ -205,6 +213,13 @@ def test_cli_rejects_unknown_or_malformed_settings(argv, capsys):
         parse(argv)
     assert stop.value.code == 2
     assert "unknown setting" in capsys.readouterr().err
+
+
+def test_cli_rejects_an_unknown_schedule_before_loading_data(capsys):
+    with pytest.raises(SystemExit) as stop:
+        parse(["--schedule=linear"])
+    assert stop.value.code == 2
+    assert "cosine" in capsys.readouterr().err
 
 
 # -- evaluation ---------------------------------------------------------------------------------
