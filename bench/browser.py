@@ -5,7 +5,8 @@
 Prints
   - cold start to `ready` (fresh profile, nothing cached; median of --starts runs) with
     the worker's own stage times, and the start with everything in the service worker cache;
-  - prediction latency over --predictions predictions of one drawn digit: in the worker
+  - prediction latency over --predictions predictions, cycling through three drawn digits
+    so that every prediction changes what the page shows: in the worker
     (pixels in -> probabilities out, Python + copies) and end to end (getImageData, transfer,
     worker, reply, DOM and preview update), median and p95; by default once without and once
     with the layers' activations (what the page's "Inside the network" shows: returned by
@@ -73,23 +74,38 @@ def cached_starts(browser, url, harness, runs):
     return times
 
 
+DIGITS = ("7", "0", "1")
+
+
 def prediction_latency(browser, url, harness, count, modes):
-    """{mode: [sample]} for modes among "off" and "on" (activations), interleaved."""
+    """{mode: [sample]} for modes among "off" and "on" (activations), interleaved.
+
+    The digits in DIGITS are drawn with the mouse once each and their input canvases kept;
+    before every prediction the next one is put back, so each prediction shows another
+    digit than the one before (bars, values and maps change, as while drawing)."""
     context = browser.new_context(service_workers="block")
     page = context.new_page()
     page.goto(url)
     harness.wait_ready(page)
-    harness.draw_strokes(page, harness.shape_points("7"))
+    for digit in DIGITS:
+        page.click("#clear")
+        harness.draw_strokes(page, harness.shape_points(digit))
+        page.evaluate("""() => { const c = document.querySelector("#network-input");
+            (window.benchDigits ??= []).push(c.getContext("2d").getImageData(0, 0, c.width, c.height)); }""")
     canvas = page.eval_on_selector("#network-input", "c => [c.width, c.height]")
     flags = [mode == "on" for mode in modes]
-    page.evaluate("""async flags => { for (let i = 0; i < 20; i++) for (const activations of flags)
-        await window.mnistDraw.predictNow({ activations }); }""", flags)
     samples = page.evaluate("""async ([n, flags]) => {
+        const input = document.querySelector("#network-input").getContext("2d");
+        const digits = window.benchDigits;
+        let shown = 0;
+        const predict = async activations => {
+            input.putImageData(digits[shown++ % digits.length], 0, 0);
+            return window.mnistDraw.predictNow({ activations });
+        };
+        for (let i = 0; i < 20; i++) for (const activations of flags) await predict(activations);
         const out = flags.map(() => []);
         for (let i = 0; i < n; i++) {
-            for (let m = 0; m < flags.length; m++) {
-                out[m].push(await window.mnistDraw.predictNow({ activations: flags[m] }));
-            }
+            for (let m = 0; m < flags.length; m++) out[m].push(await predict(flags[m]));
         }
         return out;
     }""", [count, flags])
@@ -152,8 +168,8 @@ def main(argv=None) -> int:
             modes = ["off", "on"] if args.activations == "both" else [args.activations]
             (width, height), runs = prediction_latency(browser, site.url, harness, args.predictions, modes)
             for mode, samples in runs.items():
-                print(f"\nprediction latency, activations {mode}, {len(samples)} predictions of one "
-                      f"drawn digit ({width}x{height} input canvas), ms:")
+                print(f"\nprediction latency, activations {mode}, {len(samples)} predictions of "
+                      f"{len(DIGITS)} drawn digits in turn ({width}x{height} input canvas), ms:")
                 print(f"  end to end       {summary([s['endToEnd'] for s in samples])}")
                 print(f"  in the worker    {summary([s['worker'] for s in samples])}")
                 print(f"    preprocessing  {summary([s['preprocess'] for s in samples])}")
