@@ -87,16 +87,15 @@ def prediction_latency(browser, url, harness, count, modes):
     page = context.new_page()
     page.goto(url)
     harness.wait_ready(page)
+    digits = []
     for digit in DIGITS:
         page.click("#clear")
         harness.draw_strokes(page, harness.shape_points(digit))
-        page.evaluate("""() => { const c = document.querySelector("#network-input");
-            (window.benchDigits ??= []).push(c.getContext("2d").getImageData(0, 0, c.width, c.height)); }""")
+        digits.append(harness.keep_input(page))
     canvas = page.eval_on_selector("#network-input", "c => [c.width, c.height]")
     flags = [mode == "on" for mode in modes]
-    samples = page.evaluate("""async ([n, flags]) => {
+    samples = page.evaluate("""async ([n, flags, digits]) => {
         const input = document.querySelector("#network-input").getContext("2d");
-        const digits = window.benchDigits;
         let shown = 0;
         const predict = async activations => {
             input.putImageData(digits[shown++ % digits.length], 0, 0);
@@ -108,7 +107,7 @@ def prediction_latency(browser, url, harness, count, modes):
             for (let m = 0; m < flags.length; m++) out[m].push(await predict(flags[m]));
         }
         return out;
-    }""", [count, flags])
+    }""", [count, flags, digits])
     context.close()
     return canvas, dict(zip(modes, samples))
 

@@ -146,6 +146,13 @@ def canvas_rgba(page, selector: str) -> np.ndarray:
     return np.frombuffer(base64.b64decode(data), np.uint8).reshape(height, width, 4)
 
 
+def keep_input(page):
+    """A handle to the input canvas's pixels as they are now (an ImageData in the page):
+    pass it to a page.evaluate and putImageData it back to predict that drawing again."""
+    return page.evaluate_handle("""() => { const c = document.querySelector("#network-input");
+        return c.getContext("2d").getImageData(0, 0, c.width, c.height); }""")
+
+
 def map_rgba(page, layer: str, index: int) -> np.ndarray:
     """One feature map (or filter) of the Inside section: its square of the layer's canvas."""
     box = f'[data-layer="{layer}"]'

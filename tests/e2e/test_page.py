@@ -58,17 +58,16 @@ def test_mouse_drawn_digit_is_predicted_and_highlighted(ready_page, digit):
 def test_bars_show_the_probabilities_as_soon_as_they_arrive(ready_page):
     page = ready_page
     harness.draw_strokes(page, harness.shape_points("0"))
-    page.evaluate("""() => { const c = document.querySelector("#network-input");
-        window.zeroDrawn = c.getContext("2d").getImageData(0, 0, c.width, c.height); }""")
+    zero = harness.keep_input(page)
     page.click("#clear")
     harness.draw_strokes(page, harness.shape_points("1"))
     # the 0 again, and the bars measured in the same task as the answer's arrival
-    shown = page.evaluate("""async () => {
-        document.querySelector("#network-input").getContext("2d").putImageData(window.zeroDrawn, 0, 0);
+    shown = page.evaluate("""async zero => {
+        document.querySelector("#network-input").getContext("2d").putImageData(zero, 0, 0);
         await window.mnistDraw.predictNow();
         return [...document.querySelectorAll("#classes li")].map(row => [Number(row.dataset.prob),
             row.querySelector(".bar > span").getBoundingClientRect().width
-            / row.querySelector(".bar").getBoundingClientRect().width]); }""")
+            / row.querySelector(".bar").getBoundingClientRect().width]); }""", zero)
     probabilities, shares = np.array(shown).T
     assert probabilities.argmax() == 0
     np.testing.assert_allclose(shares, probabilities, atol=0.01)   # no animation lags behind
