@@ -99,7 +99,7 @@ def main(argv=None):
     start = time.time()
     try:
         for entry in train(config, images, labels, args.out, val_images, val_labels, resume=args.resume,
-                           targets=targets):
+                           targets=targets, defaults=DEFAULTS):
             val = f" val_acc {100 * entry['val_accuracy']:.2f}%" if "val_accuracy" in entry else ""
             print(f"epoch {entry['epoch']:3d} | loss {entry['train_loss']:.4f} | "
                   f"train_acc {100 * entry['train_accuracy']:.2f}%{val} | lr {entry['lr']:.4f} | "

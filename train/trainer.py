@@ -74,13 +74,15 @@ class Progress:
 
 
 def train(config, images, labels, out_dir, val_images=None, val_labels=None, resume=False, quiet=False,
-          targets=None):
+          targets=None, defaults=None):
     """Train the seed network; yields a history entry per epoch.
 
     images (N, 28, 28) float32 in [0, 1] (already expanded with rotated copies),
     labels (N,) ints; val_* the same, unaugmented, or None. ``config`` is the
     dict of hyper-parameters from train/__main__.py. ``targets`` (N, 10), when given,
     are what the loss aims at instead of the labels (train/distill.py's soft targets).
+    ``defaults`` (the CLI's) stand in, on resuming, for settings a run's checkpoint predates:
+    a setting is only ever added with a default that trains as before it existed.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -102,7 +104,7 @@ def train(config, images, labels, out_dir, val_images=None, val_labels=None, res
     checkpoint = out_dir / CHECKPOINT
     if resume and checkpoint.exists():
         state = load_checkpoint(checkpoint, net, optimiser)
-        if state["config"] != config:
+        if {**(defaults or {}), **state["config"]} != config:
             raise ValueError(f"{checkpoint} was made with other settings: {state['config']} (now {config})")
         history, first_epoch = state["history"], state["epoch"] + 1
         for entry in history:

@@ -133,6 +133,20 @@ def test_resume_with_other_settings_is_refused(tmp_path):
     assert [entry["epoch"] for entry in run(config, images, labels, tmp_path, resume=True)] == [1]
 
 
+def test_resume_of_a_run_older_than_a_setting_takes_its_default(tmp_path):
+    images, labels = synthetic_digits(64)
+    config = tiny_config(epochs=2)
+    older = {k: v for k, v in config.items() if k != "schedule"}     # checkpointed before --schedule
+    for entry in train(older, images, labels, tmp_path, quiet=True):
+        break
+    with pytest.raises(ValueError, match="other settings"):
+        run(dict(config, schedule="constant"), images, labels, tmp_path, resume=True, defaults=DEFAULTS)
+    with pytest.raises(ValueError, match="other settings"):           # without defaults: no guessing
+        run(config, images, labels, tmp_path, resume=True)
+    history = run(config, images, labels, tmp_path, resume=True, defaults=DEFAULTS)
+    assert [entry["epoch"] for entry in history] == [1, 2]
+
+
 def test_resume_without_a_checkpoint_starts_afresh(tmp_path):
     images, labels = synthetic_digits(64)
     history = run(tiny_config(epochs=1), images, labels, tmp_path, resume=True)
