@@ -17,7 +17,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .layers import matmul
+from .products import matmul
 
 FIELD = 28          # output side
 BOX = 20            # the digit's longer side inside the field

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from gradcheck import numerical_gradient, rel_error
-from pycore import layers
+from pycore import layers, products
 from pycore.layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, softmax, softmax_cross_entropy
 from pycore.network import build_seed_network
 
@@ -165,7 +165,7 @@ def test_einsum_matmul_is_a_matrix_product(shape, dtype):
     m, k, n = shape
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
-    got = layers.einsum_matmul(a, b)
+    got = products.einsum_matmul(a, b)
     assert got.dtype == dtype and got.shape == (m, n)
     exact = a.astype(np.float64) @ b.astype(np.float64)
     assert np.abs(got - exact).max() <= (1e-4 if dtype == np.float32 else 1e-10) * np.sqrt(k)
@@ -176,7 +176,7 @@ def test_network_gives_the_same_with_the_browsers_matrix_product(monkeypatch):
     net = build_seed_network(seed=0)
     x = np.random.default_rng(1).standard_normal((2, 28, 28, 1)).astype(np.float32)
     expected = net.activations(x)
-    monkeypatch.setattr(layers, "matmul", layers.einsum_matmul)
+    monkeypatch.setattr(layers, "matmul", products.einsum_matmul)
     got = net.activations(x)
     for name, output in expected.items():
         assert np.abs(got[name] - output).max() <= 1e-4 * max(1.0, float(np.abs(output).max())), name
