@@ -524,7 +524,7 @@
       dense1: { side: 16, count: 1, columns: 1, gap: 0, title: "Dense layer, all 256 units" },
       kernels: { side: 5, count: 20, columns: 10, gap: 1, title: "First convolution, learned filter" },
     };
-    const sheets = {};           // layer -> {canvas, context, buttons}
+    const sheets = {};           // layer -> {canvas, context, image, buttons}
     const shown = new Map();     // button -> {layer, index, max} (max null: nothing drawn yet)
     let selected = null;         // the button whose map is enlarged
     let updates = 0;
@@ -562,7 +562,9 @@
         shown.set(button, { layer, index, max: null });
         buttons.push(button);
       }
-      sheets[layer] = { canvas, context: canvas.getContext("2d"), buttons };
+      // one ImageData a layer, rewritten by each paintMaps (its gaps are never written: transparent)
+      sheets[layer] = { canvas, context: canvas.getContext("2d"), image: new ImageData(canvas.width, canvas.height),
+        buttons };
     }
 
     /* Every map of a layer black: nothing to show yet. */
@@ -587,8 +589,7 @@
        pixels get grey = 255 * scale(value). All maps of a layer go to its canvas at once. */
     function paintMaps(layer, values, { planar = false, scale }) {
       const { side, count } = LAYERS[layer];
-      const { canvas, context, buttons } = sheets[layer];
-      const image = new ImageData(canvas.width, canvas.height);   // gaps stay transparent
+      const { canvas, context, image, buttons } = sheets[layer];
       const area = side * side;
       buttons.forEach((button, channel) => {
         const [x0, y0] = origin(layer, channel);
@@ -803,11 +804,11 @@
       mistake.pixels.forEach((v, i) => image.data.set([v, v, v, 255], 4 * i));
       scratch.getContext("2d").putImageData(image, 0, 0);
       // an image, not a canvas each: the page's canvases are all committed every frame
-      const picture = Object.assign(document.createElement("img"), { width: 28, height: 28,
+      const thumbnail = Object.assign(document.createElement("img"), { width: 28, height: 28,
         src: scratch.toDataURL("image/png"), alt: `Test image ${mistake.index}, a handwritten ${mistake.label}` });
       const text = Object.assign(document.createElement("span"), {
         textContent: `a ${mistake.label}, read as ${mistake.predicted}` });
-      item.append(picture, text);
+      item.append(thumbnail, text);
       list.appendChild(item);
     }
   }
