@@ -45,6 +45,7 @@ DEFAULTS = dict(
     teacher_weight=0.5,  #   share of each target that is the teachers' mean answer (the rest: the label)
     teacher_temperature=4.0,  # softmax(logits / T) of each teacher
 )
+CHOICES = {"schedule": SCHEDULES}   # text settings that take one of a few values
 
 
 def parse(argv):
@@ -62,8 +63,8 @@ def parse(argv):
         if not item.startswith("--") or not sep or key not in DEFAULTS:
             parser.error(f"unknown setting {item!r}; settings are: {', '.join(DEFAULTS)}")
         if isinstance(DEFAULTS[key], str):
-            if key == "schedule" and value not in SCHEDULES:
-                parser.error(f"{item!r}: schedule is one of {', '.join(SCHEDULES)}")
+            if key in CHOICES and value not in CHOICES[key]:
+                parser.error(f"{item!r}: {key} is one of {', '.join(CHOICES[key])}")
             config[key] = value
             continue
         try:
