@@ -27,7 +27,10 @@
   const inputContext = inputCanvas.getContext("2d", { willReadFrequently: true });
   const previewCanvas = $("#preview");
   const previewContext = previewCanvas.getContext("2d");
-  const rows = Array.from(document.querySelectorAll("[data-digit]"));
+  // Each class's row, with its bar and value looked up once: show() runs per prediction.
+  const rows = Array.from(document.querySelectorAll("[data-digit]"), (row) => ({
+    row, bar: row.querySelector(".bar > span"), value: row.querySelector(".value") }));
+  const previewPixels = previewContext.createImageData(28, 28);
   const statusText = $("#status-text");
   const progressBar = $("#progress");
 
@@ -290,20 +293,21 @@
     const probabilities = reply.probabilities;
     let best = 0;
     for (let digit = 1; digit < 10; digit++) if (probabilities[digit] > probabilities[best]) best = digit;
-    rows.forEach((row, digit) => {
+    rows.forEach(({ row, bar, value }, digit) => {
       const p = probabilities[digit];
       row.dataset.prob = p.toFixed(6);
       row.classList.toggle("predicted", digit === best);
-      row.querySelector(".bar > span").style.width = `${(p * 100).toFixed(1)}%`;
-      row.querySelector(".value").textContent = `${(p * 100).toFixed(1)}%`;
+      bar.style.width = `${(p * 100).toFixed(1)}%`;
+      value.textContent = `${(p * 100).toFixed(1)}%`;
     });
     $("#answer").textContent = String(best);
-    const pixels = previewContext.createImageData(28, 28);
+    const data = previewPixels.data;
     for (let i = 0; i < 784; i++) {
       const v = Math.round(reply.image[i] * 255);
-      pixels.data.set([v, v, v, 255], i * 4);
+      data[4 * i] = data[4 * i + 1] = data[4 * i + 2] = v;
+      data[4 * i + 3] = 255;
     }
-    previewContext.putImageData(pixels, 0, 0);
+    previewContext.putImageData(previewPixels, 0, 0);
     const t = reply.timings;
     lastEndToEnd = { endToEnd: performance.now() - started, worker: t.worker,
       preprocess: t.preprocess, forward: t.forward };
@@ -316,11 +320,11 @@
   }
 
   function clearResult() {
-    rows.forEach((row) => {
+    rows.forEach(({ row, bar, value }) => {
       row.dataset.prob = "0";
       row.classList.remove("predicted");
-      row.querySelector(".bar > span").style.width = "0";
-      row.querySelector(".value").textContent = "–";
+      bar.style.width = "0";
+      value.textContent = "–";
     });
     $("#answer").textContent = "?";
     inside.clear();
