@@ -122,3 +122,18 @@ def test_accessibility_scan_finds_nothing_serious(browser, site, axe_source, sch
         assert serious == [], json.dumps(serious, indent=1)
     finally:
         page.context.close()
+
+
+@pytest.mark.parametrize("width", [320, 360])
+def test_narrow_phones_get_no_sideways_scrolling(browser, site, width):
+    # 360 px is the commonest Android width, 320 the smallest still in use
+    page = scheme_page(browser, site, "light", width=width)
+    try:
+        harness.draw_strokes(page, harness.shape_points("7"))
+        page.wait_for_selector("body[data-story=ready]")
+        assert page.evaluate("document.documentElement.scrollWidth") == width
+        for selector in ("#draw", "#clear", "#undo", "#open", "#hint"):
+            box = page.locator(selector).bounding_box()
+            assert 0 <= box["x"] and box["x"] + box["width"] <= width, (selector, box)
+    finally:
+        page.context.close()
