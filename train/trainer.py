@@ -89,7 +89,7 @@ def train(config, images, labels, out_dir, val_images=None, val_labels=None, res
     norm = weights.MNIST_NORMALISATION
     mean, std = np.float32(norm["mean"]), np.float32(norm["std"])
     net = build_seed_network(seed=config["seed"])
-    if config.get("init_weights"):          # continue from trained weights (a fine-tuning phase)
+    if config["init_weights"]:          # continue from trained weights (a fine-tuning phase)
         net.set_params(weights.from_bytes(Path(config["init_weights"]).read_bytes())[0].params)
     optimiser = SGD(net.params, momentum=config["momentum"], weight_decay=config["weight_decay"])
     batch = config["batch_size"]
@@ -125,10 +125,10 @@ def train(config, images, labels, out_dir, val_images=None, val_labels=None, res
             x = (x[:, :, :, None] - mean) / std                            # (B, 28, 28, 1)
             logits, caches = net.forward(x, training=True, rng=rng)
             aim = labels[idx] if targets is None else targets[idx]
-            loss, dlogits = softmax_cross_entropy(logits, aim, config.get("label_smoothing", 0.0))
+            loss, dlogits = softmax_cross_entropy(logits, aim, config["label_smoothing"])
             grads = net.backward(dlogits, caches)
             lr = learning_rate((epoch - 1) * steps_per_epoch + step, total_steps, config["lr"], warmup,
-                               config.get("schedule", "cosine"))
+                               config["schedule"])
             optimiser.step(params, grads, lr)
             losses.append(loss)
             correct += int((logits.argmax(axis=1) == labels[idx]).sum())

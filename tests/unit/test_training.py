@@ -136,9 +136,16 @@ def test_resume_with_other_settings_is_refused(tmp_path):
 def test_resume_of_a_run_older_than_a_setting_takes_its_default(tmp_path):
     images, labels = synthetic_digits(64)
     config = tiny_config(epochs=2)
-    older = {k: v for k, v in config.items() if k != "schedule"}     # checkpointed before --schedule
-    for entry in train(older, images, labels, tmp_path, quiet=True):
+    for entry in train(config, images, labels, tmp_path, quiet=True):
         break
+    # age the checkpoint: as if written before --schedule existed
+    checkpoint = tmp_path / CHECKPOINT
+    with np.load(checkpoint) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    state = json.loads(arrays["state"].tobytes())
+    del state["config"]["schedule"]
+    arrays["state"] = np.frombuffer(json.dumps(state).encode(), np.uint8)
+    np.savez(checkpoint, **arrays)
     with pytest.raises(ValueError, match="other settings"):
         run(dict(config, schedule="constant"), images, labels, tmp_path, resume=True, defaults=DEFAULTS)
     with pytest.raises(ValueError, match="other settings"):           # without defaults: no guessing
