@@ -194,6 +194,27 @@ def shape_points(name: str) -> list[list[tuple[float, float]]]:
         return [[(0.5 + 0.19 * np.sin(a), 0.5 - 0.31 * np.cos(a)) for a in angles]]
     if name == "7":
         return [[(0.28, 0.2), (0.72, 0.2), (0.58, 0.5), (0.45, 0.82)]]
+    if name == "2":
+        return [[(0.32, 0.3), (0.4, 0.2), (0.55, 0.18), (0.66, 0.27), (0.64, 0.4), (0.5, 0.55),
+                 (0.32, 0.8), (0.7, 0.8)]]
+    if name == "3":
+        return [[(0.32, 0.22), (0.5, 0.17), (0.65, 0.25), (0.62, 0.4), (0.48, 0.48), (0.64, 0.56),
+                 (0.67, 0.7), (0.52, 0.82), (0.32, 0.78)]]
+    if name == "4":                                               # two strokes, pen lifted
+        return [[(0.36, 0.2), (0.32, 0.56), (0.7, 0.56)], [(0.62, 0.22), (0.62, 0.84)]]
+    if name == "5":                                               # the bar added last
+        return [[(0.38, 0.2), (0.35, 0.47), (0.52, 0.44), (0.65, 0.55), (0.65, 0.7), (0.52, 0.8),
+                 (0.33, 0.77)], [(0.38, 0.2), (0.66, 0.2)]]
+    if name == "6":
+        return [[(0.62, 0.18), (0.45, 0.35), (0.36, 0.55), (0.38, 0.75), (0.5, 0.82), (0.63, 0.74),
+                 (0.63, 0.6), (0.5, 0.54), (0.38, 0.62)]]
+    if name == "8":                                               # one figure-of-eight stroke
+        t = np.linspace(0, 2 * np.pi, 41)
+        return [[(0.5 + 0.15 * np.sin(2 * a), 0.5 - 0.31 * np.cos(a)) for a in t]]
+    if name == "9":                                               # loop, then down the stem
+        t = np.linspace(0, 2 * np.pi, 25)
+        loop = [(0.5 + 0.14 * np.cos(a), 0.35 - 0.15 * np.sin(a)) for a in t]
+        return [loop + [(0.62, 0.6), (0.6, 0.84)]]
     raise ValueError(name)
 
 
