@@ -137,3 +137,28 @@ def test_narrow_phones_get_no_sideways_scrolling(browser, site, width):
             assert 0 <= box["x"] and box["x"] + box["width"] <= width, (selector, box)
     finally:
         page.context.close()
+
+
+# visible viewports (browser bars excluded) of common phones, as Playwright's device list has them
+PHONES = {"iPhone SE": (320, 568), "iPhone 13": (390, 664), "Pixel 5": (393, 727),
+          "Galaxy S8": (360, 740), "iPhone 14 Pro Max": (430, 740)}
+
+
+@pytest.mark.parametrize("phone", PHONES)
+def test_phones_show_the_whole_box_and_the_answer_without_scrolling(browser, site, phone):
+    width, height = PHONES[phone]
+    context = browser.new_context(service_workers="block", viewport={"width": width, "height": height},
+                                  is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(site.url)
+        harness.wait_ready(page)
+        harness.draw_strokes(page, harness.shape_points("3"))
+        assert page.evaluate("window.scrollY") == 0
+        draw = page.locator("#draw").bounding_box()
+        answer = page.locator("#answer").bounding_box()
+        assert draw["y"] >= 0 and draw["y"] + draw["height"] <= height, draw
+        assert answer["y"] + answer["height"] <= height, (answer, height)
+        assert page.inner_text("#answer") == "3"
+    finally:
+        context.close()
