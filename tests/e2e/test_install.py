@@ -141,11 +141,13 @@ def test_narrow_phones_get_no_sideways_scrolling(browser, site, width):
 
 # visible viewports (browser bars excluded) of common phones, as Playwright's device list has them
 PHONES = {"iPhone SE": (320, 568), "iPhone 13": (390, 664), "Pixel 5": (393, 727),
-          "Galaxy S8": (360, 740), "iPhone 14 Pro Max": (430, 740)}
+          "Galaxy S8": (360, 740), "iPhone 14 Pro Max": (430, 740),
+          "iPhone SE landscape": (568, 320), "iPhone 13 landscape": (750, 342),
+          "Pixel 5 landscape": (802, 293), "iPhone 14 Pro Max landscape": (814, 380)}
 
 
 @pytest.mark.parametrize("phone", PHONES)
-def test_phones_show_the_whole_box_and_the_answer_without_scrolling(browser, site, phone):
+def test_phones_show_the_whole_box_its_buttons_and_the_answer_without_scrolling(browser, site, phone):
     width, height = PHONES[phone]
     context = browser.new_context(service_workers="block", viewport={"width": width, "height": height},
                                   is_mobile=True, has_touch=True)
@@ -155,10 +157,11 @@ def test_phones_show_the_whole_box_and_the_answer_without_scrolling(browser, sit
         harness.wait_ready(page)
         harness.draw_strokes(page, harness.shape_points("3"))
         assert page.evaluate("window.scrollY") == 0
-        draw = page.locator("#draw").bounding_box()
-        answer = page.locator("#answer").bounding_box()
-        assert draw["y"] >= 0 and draw["y"] + draw["height"] <= height, draw
-        assert answer["y"] + answer["height"] <= height, (answer, height)
+        for selector in ("#draw", "#clear", "#undo", "#open", "#answer"):
+            box = page.locator(selector).bounding_box()
+            assert box["y"] >= 0 and box["y"] + box["height"] <= height, (selector, box)
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width, (selector, box)
+        assert page.locator("#draw").bounding_box()["height"] >= 120   # still room to draw
         assert page.inner_text("#answer") == "3"
     finally:
         context.close()
