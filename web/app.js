@@ -872,6 +872,20 @@
     ["", "", "total", "", number(total)].forEach((text) => { foot.insertCell().textContent = text; });
   }
 
+  // `python -m train`'s settings, as metrics.json records them: in words, with a unit for
+  // the value (an unknown setting shows its own name)
+  const SETTINGS = {
+    seed: ["random seed"], epochs: ["epochs scheduled"], batch_size: ["batch size", "images"],
+    lr: ["peak learning rate"], warmup_epochs: ["warm-up", "epochs"], schedule: ["learning-rate schedule"],
+    momentum: ["momentum"], weight_decay: ["weight decay"], label_smoothing: ["label smoothing"],
+    train_images: ["training images used"], validation: ["of them held back for validation"],
+    rotations: ["rotated copies", "degrees"], augment: ["random distortion per batch"],
+    degrees: ["distortion: rotation up to ±", "degrees"], scale: ["distortion: zoom up to ±"],
+    shear: ["distortion: shear up to ±"], shift: ["distortion: shift up to ±", "pixels"],
+    elastic_alpha: ["elastic distortion: strength α"], elastic_sigma: ["elastic distortion: smoothness σ", "pixels"],
+    init_weights: ["started from weights"], teachers: ["distilled from"],
+  };
+
   function fillTraining(metrics) {
     const facts = [];
     const count = (part) => (part && part.correct !== undefined
@@ -881,7 +895,10 @@
     facts.push(["Official MNIST test set", count(metrics.test)]);
     if (Array.isArray(metrics.history) && metrics.history.length) {
       const last = metrics.history[metrics.history.length - 1];
-      facts.push(["Epochs", number(metrics.history.length)]);
+      const planned = metrics.hyperparameters?.epochs;
+      facts.push(["Epochs", number(metrics.history.length) +
+        (planned > metrics.history.length ? ` of the ${number(planned)} scheduled` : "") +
+        (metrics.epoch_choice ? `; the epoch shipped was chosen by ${metrics.epoch_choice}` : "")]);
       if (last.train_loss !== undefined) facts.push(["Final training loss", Number(last.train_loss).toFixed(4)]);
     }
     if (metrics.training_time_s !== undefined) {
@@ -889,13 +906,19 @@
     }
     if (metrics.protocol) facts.push(["Protocol", String(metrics.protocol)]);
     for (const [key, value] of Object.entries(metrics.hyperparameters || {})) {
-      facts.push([key.replace(/_/g, " "), typeof value === "object" ? JSON.stringify(value) : String(value)]);
+      const [words, unit] = SETTINGS[key] || [key.replace(/_/g, " ")];
+      const text = Array.isArray(value) ? value.join(", ")
+        : Number.isInteger(value) && Math.abs(value) >= 1000 ? number(value) : String(value);
+      const shown = value === "" ? "none"
+        : text + (!unit ? "" : value === 1 ? ` ${unit.replace(/s$/, "")}` : ` ${unit}`);
+      facts.push([words, shown, `--${key}`]);
     }
     const list = $("#training");
     list.textContent = "";
-    for (const [term, value] of facts) {
+    for (const [term, value, flag] of facts) {
       if (value === null || value === undefined) continue;
-      list.appendChild(Object.assign(document.createElement("dt"), { textContent: term }));
+      const dt = list.appendChild(Object.assign(document.createElement("dt"), { textContent: term }));
+      if (flag) dt.append(" ", Object.assign(document.createElement("code"), { textContent: flag }));
       list.appendChild(Object.assign(document.createElement("dd"), { textContent: value }));
     }
     const test = metrics.test || {};

@@ -37,6 +37,13 @@ def test_about_reads_the_metrics_file(ready_page, site):
         if part in metrics:
             assert f"{metrics[part]['correct']:,}" in about
     assert f"{100 * metrics['test']['accuracy']:.2f} %" in page.inner_text("#accuracy")
+    # every training setting, in words and by its `python -m train` flag
+    training = page.inner_text("#training")
+    for key in metrics["hyperparameters"]:
+        assert f"--{key}" in training
+    scheduled, trained = metrics["hyperparameters"]["epochs"], len(metrics["history"])
+    if scheduled > trained:
+        assert f"{trained} of the {scheduled} scheduled" in training
     # one row per layer, plus the input row
     assert page.locator("#layers tbody tr").count() == len(metrics["architecture"]) + 1
     assert len(page.locator("#resources a").all()) == 5
