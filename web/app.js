@@ -31,6 +31,8 @@
   const rows = Array.from(document.querySelectorAll("[data-digit]"), (row) => ({
     row, bar: row.querySelector(".bar > span"), value: row.querySelector(".value") }));
   const previewPixels = previewContext.createImageData(28, 28);
+  const answer = $("#answer");
+  const timing = $("#timing");
   const statusText = $("#status-text");
   const progressBar = $("#progress");
 
@@ -274,7 +276,7 @@
         }
       })
       .catch((error) => {
-        $("#timing").textContent = `Prediction failed: ${error.message}`;
+        timing.textContent = `Prediction failed: ${error.message}`;
       })
       .finally(() => {
         inFlight = false;
@@ -300,7 +302,7 @@
       bar.style.width = `${(p * 100).toFixed(1)}%`;
       value.textContent = `${(p * 100).toFixed(1)}%`;
     });
-    $("#answer").textContent = String(best);
+    answer.textContent = String(best);
     const data = previewPixels.data;
     for (let i = 0; i < 784; i++) {
       const v = Math.round(reply.image[i] * 255);
@@ -311,7 +313,7 @@
     const t = reply.timings;
     lastEndToEnd = { endToEnd: performance.now() - started, worker: t.worker,
       preprocess: t.preprocess, forward: t.forward };
-    $("#timing").textContent = `Python: ${t.worker.toFixed(1)} ms (preprocessing ` +
+    timing.textContent = `Python: ${t.worker.toFixed(1)} ms (preprocessing ` +
       `${t.preprocess.toFixed(1)}, network ${t.forward.toFixed(1)}); ` +
       `round trip ${lastEndToEnd.endToEnd.toFixed(1)} ms`;
     if (reply.activations) inside.show(reply.activations);
@@ -326,11 +328,11 @@
       bar.style.width = "0";
       value.textContent = "–";
     });
-    $("#answer").textContent = "?";
+    answer.textContent = "?";
     inside.clear();
     previewContext.fillStyle = "#000";
     previewContext.fillRect(0, 0, 28, 28);
-    $("#timing").textContent = "";
+    timing.textContent = "";
   }
 
   /* Screen readers hear the answer when a stroke ends (or a picture or an undo is shown)
@@ -907,8 +909,7 @@
     if (metrics.protocol) facts.push(["Protocol", String(metrics.protocol)]);
     for (const [key, value] of Object.entries(metrics.hyperparameters || {})) {
       const [words, unit] = SETTINGS[key] || [key.replace(/_/g, " ")];
-      const text = Array.isArray(value) ? value.join(", ")
-        : Number.isInteger(value) && Math.abs(value) >= 1000 ? number(value) : String(value);
+      const text = Array.isArray(value) ? value.join(", ") : Number.isInteger(value) ? number(value) : String(value);
       const shown = value === "" ? "none"
         : text + (!unit ? "" : value === 1 ? ` ${unit.replace(/s$/, "")}` : ` ${unit}`);
       facts.push([words, shown, `--${key}`]);
