@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 
 from pycore import weights
+from pycore.network import build_seed_network
 from train import evaluate as evaluation
 from train.__main__ import DEFAULTS, parse
 from train.optim import SGD, learning_rate
-from train.trainer import CHECKPOINT, train
+from train.trainer import CHECKPOINT, load_checkpoint, save_checkpoint, train
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -139,13 +140,11 @@ def test_resume_of_a_run_older_than_a_setting_takes_its_default(tmp_path):
     for entry in train(config, images, labels, tmp_path, quiet=True):
         break
     # age the checkpoint: as if written before --schedule existed
-    checkpoint = tmp_path / CHECKPOINT
-    with np.load(checkpoint) as npz:
-        arrays = {k: npz[k] for k in npz.files}
-    state = json.loads(arrays["state"].tobytes())
+    net = build_seed_network()
+    optimiser = SGD(net.params, momentum=config["momentum"], weight_decay=config["weight_decay"])
+    state = load_checkpoint(tmp_path / CHECKPOINT, net, optimiser)
     del state["config"]["schedule"]
-    arrays["state"] = np.frombuffer(json.dumps(state).encode(), np.uint8)
-    np.savez(checkpoint, **arrays)
+    save_checkpoint(tmp_path / CHECKPOINT, net, optimiser, state)
     with pytest.raises(ValueError, match="other settings"):
         run(dict(config, schedule="constant"), images, labels, tmp_path, resume=True, defaults=DEFAULTS)
     with pytest.raises(ValueError, match="other settings"):           # without defaults: no guessing
