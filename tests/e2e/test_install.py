@@ -162,6 +162,11 @@ def test_phones_show_the_whole_box_its_buttons_and_the_answer_without_scrolling(
             assert box["y"] >= 0 and box["y"] + box["height"] <= height, (selector, box)
             assert box["x"] >= 0 and box["x"] + box["width"] <= width, (selector, box)
         assert page.locator("#draw").bounding_box()["height"] >= 120   # still room to draw
+        if width < height:      # upright: the box takes most of the width
+            assert page.locator("#draw").bounding_box()["width"] >= 0.8 * width
+        rows = {page.locator(selector).bounding_box()["y"] for selector in ("#clear", "#undo", "#open")}
+        assert len(rows) == 1, rows        # one row of buttons: two would take room from the box
+        assert page.get_by_role("button", name="Open a picture…").is_visible()   # also as "Open…"
         assert page.inner_text("#answer") == "3"
     finally:
         context.close()
