@@ -78,9 +78,12 @@ class Classifier:
         return Prediction(probabilities, image,
                           {"preprocess": (prepared - start) * 1e3, "forward": (done - prepared) * 1e3}, shown)
 
-    def packed_layout(self):
-        """classify_pixels' array, part by part: [(name, size)], PACKED's parts, then each of
-        SHOWN_LAYERS' outputs (present only with activations=True). Runs the network once."""
+    def packed_layout(self, activations=True):
+        """classify_pixels' array, part by part, for the same ``activations``: [(name, size)],
+        PACKED's parts, then (with activations) each of SHOWN_LAYERS' outputs. Runs the
+        network once when asked for the layers."""
+        if not activations:
+            return list(PACKED.items())
         outputs = self.net.activations(self.normalise(np.zeros((1, 28, 28), np.float32)))
         return list(PACKED.items()) + [(name, outputs[layer][0].size) for name, layer in SHOWN_LAYERS.items()]
 

@@ -37,7 +37,8 @@ const STAGES = 4;
 let pyodide = null;
 let classifier = null;   // PyProxy of pycore.inference.Classifier, kept for the worker's life
 let sys = null;          // PyProxy of the sys module (stats)
-let layout = null;       // [[name, size], ...]: classify_pixels' array (Classifier.packed_layout)
+let layouts = null;      // {false: [[name, size], ...], true: [...]}: classify_pixels' array
+                         // without and with activations (Classifier.packed_layout)
 const stageStarts = [];  // performance.now() at the start of each stage
 
 function progress(stage, label) {
@@ -129,7 +130,8 @@ async function start() {
   }
 
   progress(4, "Warming up");
-  layout = withProxies((keep) => keep(classifier.packed_layout()).toJs());
+  layouts = Object.fromEntries([false, true].map((activations) =>
+    [activations, withProxies((keep) => keep(classifier.packed_layout(activations)).toJs())]));
   const info = {
     pyodide: pyodide.version,
     python: sys.version.split(" ")[0],
@@ -255,9 +257,6 @@ function copyFloat32(array) {
   }
 }
 
-/* The reply's fields, the first parts of classify_pixels' array; the rest are the layers'. */
-const FIELDS = ["probabilities", "image", "timings"];
-
 /* One call into Python and one array back: every PyProxy crossing costs ~0.1 ms here. The
    reply's arrays are views of one buffer, transferred to the page without a copy. */
 function classify(width, height, pixels, { activations = false, photo = false } = {}) {
@@ -269,10 +268,7 @@ function classify(width, height, pixels, { activations = false, photo = false } 
     const flat = copyFloat32(packed);
     const parts = {};
     let at = 0;
-    for (const [name, size] of layout) {
-      if (!activations && !FIELDS.includes(name)) break;
-      parts[name] = flat.subarray(at, (at += size));
-    }
+    for (const [name, size] of layouts[activations]) parts[name] = flat.subarray(at, (at += size));
     if (at !== flat.length) throw new Error(`classify_pixels gave ${flat.length} numbers, expected ${at}`);
     const { probabilities, image, timings: [preprocess, forward], ...layers } = parts;
     const reply = { blank: false, probabilities, image, timings: { preprocess, forward } };
