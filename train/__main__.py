@@ -23,8 +23,8 @@ from .trainer import train
 DEFAULTS = dict(
     seed=0,              # weights init, shuffling, dropout and augmentation all derive from it
     epochs=60,           # cosine schedule reaches 0 at the last epoch
-    batch_size=64,
-    lr=0.05,             # peak learning rate (after warm-up)
+    batch_size=32,
+    lr=0.025,            # peak learning rate (after warm-up)
     warmup_epochs=1.0,   # linear warm-up, then cosine decay to 0
     schedule="cosine",   # or "constant": lr throughout, whose epochs python -m train.average can average
     momentum=0.9,
