@@ -37,7 +37,7 @@ const STAGES = 4;
 let pyodide = null;
 let classifier = null;   // PyProxy of pycore.inference.Classifier, kept for the worker's life
 let sys = null;          // PyProxy of the sys module (stats)
-let layouts = null;      // {false: [[name, size], ...], true: [...]}: classify_pixels' array
+let layouts = null;      // Map false/true -> [[name, size], ...]: classify_pixels' array
                          // without and with activations (Classifier.packed_layout)
 const stageStarts = [];  // performance.now() at the start of each stage
 
@@ -130,7 +130,7 @@ async function start() {
   }
 
   progress(4, "Warming up");
-  layouts = Object.fromEntries([false, true].map((activations) =>
+  layouts = new Map([false, true].map((activations) =>
     [activations, withProxies((keep) => keep(classifier.packed_layout(activations)).toJs())]));
   const info = {
     pyodide: pyodide.version,
@@ -268,7 +268,7 @@ function classify(width, height, pixels, { activations = false, photo = false } 
     const flat = copyFloat32(packed);
     const parts = {};
     let at = 0;
-    for (const [name, size] of layouts[activations]) parts[name] = flat.subarray(at, (at += size));
+    for (const [name, size] of layouts.get(activations)) parts[name] = flat.subarray(at, (at += size));
     if (at !== flat.length) throw new Error(`classify_pixels gave ${flat.length} numbers, expected ${at}`);
     const { probabilities, image, timings: [preprocess, forward], ...layers } = parts;
     const reply = { blank: false, probabilities, image, timings: { preprocess, forward } };
