@@ -40,6 +40,7 @@ DEFAULTS = dict(
     shift=2.0,           #   shift U(+-2 px)
     elastic_alpha=18.0,  #   elastic distortion strength (px per unit of smoothed noise)
     elastic_sigma=4.0,   #   elastic smoothness (Gaussian sigma, px)
+    thickness=0.0,       #   strokes thickened or thinned by U(+-thickness) of a pixel (0: off)
     init_weights="",     # start from these weights instead of He initialisation (fine-tuning)
     teachers="",         # comma-separated weights files: learn their softened answers too (train/distill.py)
     teacher_weight=0.5,  #   share of each target that is the teachers' mean answer (the rest: the label)

@@ -1,10 +1,14 @@
-"""Image augmentation in NumPy: rotation, random affine maps and elastic distortion.
+"""Image augmentation in NumPy: rotation, random affine maps, elastic distortion
+and stroke weight.
 
-All of them are one operation: for every output pixel, compute where in the
-source image to read (``src_rows``, ``src_cols``), then read there with
+The geometric ones are one operation: for every output pixel, compute where in
+the source image to read (``src_rows``, ``src_cols``), then read there with
 bilinear interpolation (zero outside the image). Images are (N, 28, 28) float32.
 """
 import numpy as np
+
+# random_distortion's strengths, as `python -m train` names its settings
+DISTORTION_SETTINGS = ("degrees", "scale", "shear", "shift", "elastic_alpha", "elastic_sigma", "thickness")
 
 
 def bilinear_sample(images, src_rows, src_cols):
@@ -78,12 +82,26 @@ def smoothing_matrix(size, sigma):
     return (np.exp(-d ** 2 / (2 * sigma ** 2)) / (np.sqrt(2 * np.pi) * sigma)).astype(np.float32)
 
 
+def stroke_weight(images, amounts):
+    """Thicken (amount > 0) or thin (amount < 0) each image's strokes by one pixel's
+    worth times |amount|: a blend with its 3x3 grey dilation (max) or erosion (min).
+    images (N, H, W), amounts (N,) in [-1, 1]."""
+    images = np.asarray(images, np.float32)
+    N, H, W = images.shape
+    padded = np.pad(images, ((0, 0), (1, 1), (1, 1)))        # zero border: erosion thins edge strokes too
+    windows = np.stack([padded[:, i:i + H, j:j + W] for i in range(3) for j in range(3)])
+    amounts = np.asarray(amounts, np.float32)[:, None, None]
+    target = np.where(amounts > 0, windows.max(axis=0), windows.min(axis=0))
+    return images + np.abs(amounts) * (target - images)
+
+
 def random_distortion(images, rng, degrees=0.0, scale=0.0, shear=0.0, shift=0.0,
-                      elastic_alpha=0.0, elastic_sigma=4.0):
+                      elastic_alpha=0.0, elastic_sigma=4.0, thickness=0.0):
     """A fresh random distortion of each image: rotation U(+-degrees), scale
     1 + U(+-scale), shear U(+-shear), shift U(+-shift) px, then an elastic
     displacement field (Simard et al. 2003): uniform noise in [-1, 1] blurred by
-    a Gaussian of ``elastic_sigma`` px and multiplied by ``elastic_alpha``."""
+    a Gaussian of ``elastic_sigma`` px and multiplied by ``elastic_alpha``; then
+    strokes thickened or thinned by U(+-thickness) (see stroke_weight)."""
     images = np.asarray(images, np.float32)
     N, H, W = images.shape
     theta = np.radians(rng.uniform(-degrees, degrees, N))
@@ -103,7 +121,10 @@ def random_distortion(images, rng, degrees=0.0, scale=0.0, shear=0.0, shift=0.0,
         for coords in (rows, cols):
             noise = rng.uniform(-1, 1, (N, H, W)).astype(np.float32)
             coords += elastic_alpha * (g @ noise @ g.T)
-    return bilinear_sample(images, rows, cols)
+    out = bilinear_sample(images, rows, cols)
+    if thickness > 0:
+        out = stroke_weight(out, rng.uniform(-thickness, thickness, N))
+    return out
 
 
 def with_rotated_copies(images, labels, degrees=(15, -15)):

@@ -98,7 +98,7 @@ def train(config, images, labels, out_dir, val_images=None, val_labels=None, res
         raise ValueError(f"{len(images)} training images make no batch of {batch}")
     total_steps = steps_per_epoch * config["epochs"]
     warmup = int(config["warmup_epochs"] * steps_per_epoch)
-    distortion = {k: config[k] for k in ("degrees", "scale", "shear", "shift", "elastic_alpha", "elastic_sigma")}
+    distortion = {k: config[k] for k in augment.DISTORTION_SETTINGS}
 
     history, first_epoch = [], 1
     checkpoint = out_dir / CHECKPOINT

@@ -885,6 +885,7 @@
     degrees: ["distortion: rotation up to ±", "degrees"], scale: ["distortion: zoom up to ±"],
     shear: ["distortion: shear up to ±"], shift: ["distortion: shift up to ±", "pixels"],
     elastic_alpha: ["elastic distortion: strength α"], elastic_sigma: ["elastic distortion: smoothness σ", "pixels"],
+    thickness: ["strokes thickened or thinned by up to", "pixels"],
     init_weights: ["started from weights"], teachers: ["distilled from"],
   };
 

@@ -148,9 +148,47 @@ def test_expansion_with_other_angles():
     assert expanded_labels.tolist() == [3, 5, 3, 5]
 
 
+# -- stroke weight -------------------------------------------------------------------------
+
+def test_stroke_weight_of_zero_is_the_identity():
+    images = digits()
+    np.testing.assert_array_equal(augment.stroke_weight(images, np.zeros(len(images))), images)
+
+
+def test_full_stroke_weight_is_a_one_pixel_dilation_or_erosion():
+    dot = np.zeros((1, 9, 9), np.float32)
+    dot[0, 4, 4] = 1
+    grown = augment.stroke_weight(dot, [1.0])
+    expected = np.zeros((1, 9, 9), np.float32)
+    expected[0, 3:6, 3:6] = 1
+    np.testing.assert_array_equal(grown, expected)
+    np.testing.assert_array_equal(augment.stroke_weight(expected, [-1.0]), dot)
+    half = augment.stroke_weight(dot, [0.5])                  # half way: the dot stays, its ring half lit
+    assert half[0, 4, 4] == 1 and half[0, 3, 3] == 0.5 and half[0, 2, 2] == 0
+
+
+def test_stroke_weight_moves_the_ink_mass_its_way_and_stays_in_range():
+    images = digits()
+    mass = images.sum(axis=(1, 2))
+    for amount in (0.3, 1.0):
+        thick = augment.stroke_weight(images, np.full(len(images), amount))
+        thin = augment.stroke_weight(images, np.full(len(images), -amount))
+        assert np.all(thick.sum(axis=(1, 2)) > mass) and np.all(thin.sum(axis=(1, 2)) < mass)
+        assert thick.min() >= 0 and thick.max() <= 1 and thin.min() >= 0 and thin.max() <= 1
+
+
+def test_distortion_thickness_draws_a_weight_per_image():
+    images = np.concatenate([digits()] * 10)
+    mass = images.sum(axis=(1, 2))
+    zero = {k: 0.0 for k in DISTORTION if k != "elastic_sigma"}
+    ratio = augment.random_distortion(images, np.random.default_rng(0), **dict(zero, thickness=0.8)
+                                      ).sum(axis=(1, 2)) / mass
+    assert ratio.min() < 0.9 and ratio.max() > 1.1              # some thinned, some thickened
+
+
 # -- random distortion ---------------------------------------------------------------------
 
-DISTORTION = {k: DEFAULTS[k] for k in ("degrees", "scale", "shear", "shift", "elastic_alpha", "elastic_sigma")}
+DISTORTION = {k: DEFAULTS[k] for k in augment.DISTORTION_SETTINGS}
 
 
 def test_distortion_with_zero_strengths_is_the_identity():
