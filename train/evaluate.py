@@ -1,9 +1,10 @@
 """Evaluate a network on labelled images: counts, confusion matrix, mistakes.
 
-    python -m train.evaluate [WEIGHTS ...] [--data DIR] [--validation START:STOP]
+    python -m train.evaluate [WEIGHTS ...] [--data DIR] [--validation START:STOP [--stroke_weight A]]
 
 prints accuracy on the held-out images 50,000-59,999 and the official test set
-(or, with --validation, on a slice of the training images only).
+(or, with --validation, on a slice of the training images only, optionally with
+their strokes thickened or thinned: a measure of how steady the network is).
 """
 import argparse
 import json
@@ -12,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from pycore.inference import Classifier
-from . import data
+from . import augment, data
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "web" / "model" / "mnist-cnn.npz"
 HELD_OUT = slice(50000, 60000)
@@ -34,6 +35,18 @@ def evaluate(classifier, images, labels, batch_size=1000):
         "confusion": confusion.tolist(),          # rows: true digit, columns: predicted
         "wrong": [{"index": int(i), "label": int(labels[i]), "predicted": int(predicted[i])} for i in wrong],
     }
+
+
+def reweighted(images, amount):
+    """uint8 images with strokes thickened (amount > 0) or thinned by |amount| pixels,
+    in passes of at most one pixel; amount 0 gives them back unchanged."""
+    if amount == 0:
+        return images
+    out = np.asarray(images, np.float32) / 255
+    passes = int(np.ceil(abs(amount)))
+    for _ in range(passes):
+        out = augment.stroke_weight(out, np.full(len(out), amount / passes))
+    return out
 
 
 def evaluate_reported_sets(classifier, dataset):
@@ -65,14 +78,21 @@ def main(argv=None):
     parser.add_argument("--validation", metavar="START:STOP",
                         help="instead, only count correct answers on training images START..STOP-1 "
                              "(a validation slice, for choosing what to ship)")
+    parser.add_argument("--stroke_weight", type=float, default=0.0, metavar="A",
+                        help="with --validation: first thicken (A > 0) or thin (A < 0) every image's strokes by "
+                             "|A| pixels, |A| <= 1 per pass (train/augment.py's stroke_weight)")
     args = parser.parse_args(argv)
+    if args.stroke_weight and not args.validation:
+        parser.error("--stroke_weight changes the images, so it goes only with --validation, never the reported sets")
     dataset = data.load(args.data)
     for path in args.weights:
         classifier = Classifier.from_bytes(Path(path).read_bytes())
         if args.validation:
             start, stop = (int(n) for n in args.validation.split(":"))
-            r = evaluate(classifier, dataset["train_images"][start:stop], dataset["train_labels"][start:stop])
-            print(f"{path}: {r['correct']:,} / {r['total']:,} on training images {start:,}-{stop - 1:,}")
+            images = reweighted(dataset["train_images"][start:stop], args.stroke_weight)
+            r = evaluate(classifier, images, dataset["train_labels"][start:stop])
+            changed = f", strokes {args.stroke_weight:+g} px" if args.stroke_weight else ""
+            print(f"{path}: {r['correct']:,} / {r['total']:,} on training images {start:,}-{stop - 1:,}{changed}")
             continue
         results = evaluate_reported_sets(classifier, dataset)
         print(json.dumps(results) if args.json else format_report(results))

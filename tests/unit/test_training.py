@@ -290,6 +290,24 @@ def test_evaluate_float_images_and_report_format():
     assert "official test set: 2 / 3 correct" in report
 
 
+def test_reweighted_images_thicken_thin_and_split_into_passes():
+    images = np.zeros((2, 28, 28), np.uint8)
+    images[:, 14, 14] = 255
+    assert evaluation.reweighted(images, 0) is images
+    one = evaluation.reweighted(images, 1)
+    assert one.dtype == np.float32 and one.sum() == 2 * 9                 # a dot becomes a 3x3 square
+    two = evaluation.reweighted(images, 2)
+    assert two.sum() == 2 * 25 and two[0, 12:17, 12:17].min() == 1        # two passes of one pixel
+    assert 2 * 9 < evaluation.reweighted(images, 1.5).sum() < 2 * 25       # two passes of 0.75: in between
+    assert evaluation.reweighted(images, -0.5).sum() == 2 * 0.5           # thinning fades a lone dot
+
+
+def test_stroke_weight_only_with_validation(capsys):
+    with pytest.raises(SystemExit):
+        evaluation.main(["--stroke_weight=1"])
+    assert "only with --validation" in capsys.readouterr().err
+
+
 def test_init_weights_starts_from_the_given_file(tmp_path):
     """A fine-tuning run begins at the weights it is given, not at a fresh initialisation."""
     from pycore import weights as weights_module
