@@ -91,6 +91,9 @@ def stroke_weight(images, amounts):
     padded = np.pad(images, ((0, 0), (1, 1), (1, 1)))        # zero border: erosion thins edge strokes too
     windows = np.stack([padded[:, i:i + H, j:j + W] for i in range(3) for j in range(3)])
     amounts = np.asarray(amounts, np.float32)[:, None, None]
+    if np.abs(amounts).max(initial=0) > 1:           # beyond 1 the blend would overshoot the dilation
+        raise ValueError(f"stroke weight amounts must lie in [-1, 1], got up to {np.abs(amounts).max():g} "
+                         "(for more, apply it in several passes)")
     target = np.where(amounts > 0, windows.max(axis=0), windows.min(axis=0))
     return images + np.abs(amounts) * (target - images)
 

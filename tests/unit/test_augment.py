@@ -167,6 +167,11 @@ def test_full_stroke_weight_is_a_one_pixel_dilation_or_erosion():
     assert half[0, 4, 4] == 1 and half[0, 3, 3] == 0.5 and half[0, 2, 2] == 0
 
 
+def test_stroke_weight_beyond_one_pixel_is_refused():
+    with pytest.raises(ValueError, match=r"\[-1, 1\]"):
+        augment.stroke_weight(digits(), np.full(6, 1.5))
+
+
 def test_stroke_weight_moves_the_ink_mass_its_way_and_stays_in_range():
     images = digits()
     mass = images.sum(axis=(1, 2))
