@@ -6,6 +6,7 @@ the source image to read (``src_rows``, ``src_cols``), then read there with
 bilinear interpolation (zero outside the image). Images are (N, 28, 28) float32.
 """
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 # random_distortion's strengths, as `python -m train` names its settings
 DISTORTION_SETTINGS = ("degrees", "scale", "shear", "shift", "elastic_alpha", "elastic_sigma", "thickness")
@@ -87,15 +88,17 @@ def stroke_weight(images, amounts):
     worth times |amount|: a blend with its 3x3 grey dilation (max) or erosion (min).
     images (N, H, W), amounts (N,) in [-1, 1]."""
     images = np.asarray(images, np.float32)
-    N, H, W = images.shape
-    padded = np.pad(images, ((0, 0), (1, 1), (1, 1)))        # zero border: erosion thins edge strokes too
-    windows = np.stack([padded[:, i:i + H, j:j + W] for i in range(3) for j in range(3)])
-    amounts = np.asarray(amounts, np.float32)[:, None, None]
+    amounts = np.asarray(amounts, np.float32)
     if np.abs(amounts).max(initial=0) > 1:           # beyond 1 the blend would overshoot the dilation
         raise ValueError(f"stroke weight amounts must lie in [-1, 1], got up to {np.abs(amounts).max():g} "
                          "(for more, apply it in several passes)")
-    target = np.where(amounts > 0, windows.max(axis=0), windows.min(axis=0))
-    return images + np.abs(amounts) * (target - images)
+    padded = np.pad(images, ((0, 0), (1, 1), (1, 1)))        # zero border: erosion thins edge strokes too
+    windows = sliding_window_view(padded, (3, 3), axis=(1, 2))   # (N, H, W, 3, 3), a view
+    grow = amounts > 0
+    target = np.empty_like(images)                   # each image's dilation or erosion, not both
+    target[grow] = windows[grow].max(axis=(-2, -1))
+    target[~grow] = windows[~grow].min(axis=(-2, -1))
+    return images + np.abs(amounts)[:, None, None] * (target - images)
 
 
 def random_distortion(images, rng, degrees=0.0, scale=0.0, shear=0.0, shift=0.0,
