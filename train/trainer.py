@@ -88,7 +88,7 @@ def train(config, images, labels, out_dir, val_images=None, val_labels=None, res
     out_dir.mkdir(parents=True, exist_ok=True)
     norm = weights.MNIST_NORMALISATION
     mean, std = np.float32(norm["mean"]), np.float32(norm["std"])
-    net = build_seed_network(seed=config["seed"])
+    net = build_seed_network(seed=config["seed"] if config["init_seed"] < 0 else config["init_seed"])
     if config["init_weights"]:          # continue from trained weights (a fine-tuning phase)
         net.set_params(weights.from_bytes(Path(config["init_weights"]).read_bytes())[0].params)
     optimiser = SGD(net.params, momentum=config["momentum"], weight_decay=config["weight_decay"])

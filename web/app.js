@@ -877,8 +877,9 @@
   // `python -m train`'s settings, as metrics.json records them: in words, with a unit for
   // the value (an unknown setting shows its own name)
   const SETTINGS = {
-    seed: ["random seed"], epochs: ["epochs scheduled"], batch_size: ["batch size", "images"],
-    lr: ["peak learning rate"], warmup_epochs: ["warm-up", "epochs"], schedule: ["learning-rate schedule"],
+    seed: ["random seed"], init_seed: ["initial weights drawn with seed"], epochs: ["epochs scheduled"],
+    batch_size: ["batch size", "images"], lr: ["peak learning rate"], warmup_epochs: ["warm-up", "epochs"],
+    schedule: ["learning-rate schedule"],
     momentum: ["momentum"], weight_decay: ["weight decay"], label_smoothing: ["label smoothing"],
     train_images: ["training images used"], validation: ["of them held back for validation"],
     rotations: ["rotated copies", "degrees"], augment: ["random distortion per batch"],
@@ -911,7 +912,7 @@
     for (const [key, value] of Object.entries(metrics.hyperparameters || {})) {
       const [words, unit] = SETTINGS[key] || [key.replace(/_/g, " ")];
       const text = Array.isArray(value) ? value.join(", ") : Number.isInteger(value) ? number(value) : String(value);
-      const shown = value === "" ? "none"
+      const shown = value === "" ? "none" : key === "init_seed" && value < 0 ? "the random seed"
         : text + (!unit ? "" : value === 1 ? ` ${unit.replace(/s$/, "")}` : ` ${unit}`);
       facts.push([words, shown, `--${key}`]);
     }

@@ -328,6 +328,28 @@ def test_init_weights_starts_from_the_given_file(tmp_path):
         np.testing.assert_array_equal(trained.params[name], value)
 
 
+def test_init_seed_shares_the_start_but_not_the_journey(tmp_path):
+    """init_seed fixes the He initialisation alone: runs with other seeds start from the same
+    weights, then see their own order, dropout and distortions, so they end apart."""
+    from pycore import weights as weights_module
+    from pycore.network import build_seed_network
+    images, labels = synthetic_digits(64)
+
+    def epoch_one(name, **changes):
+        run(tiny_config(epochs=1, warmup_epochs=0.0, augment=True, **changes), images, labels, tmp_path / name)
+        return weights_module.from_bytes((tmp_path / name / "epoch-01.npz").read_bytes())[0].params
+
+    def same(a, b):
+        return all(np.array_equal(a[k], b[k]) for k in a)
+
+    for name, changes, start_seed in (("own", dict(seed=1), 1), ("shared", dict(seed=1, init_seed=3), 3)):
+        still = epoch_one(name + "-lr0", lr=0.0, **changes)          # lr 0: the weights it started from
+        assert same(still, build_seed_network(seed=start_seed).params), name
+    a, b = epoch_one("a", seed=1, init_seed=3), epoch_one("b", seed=2, init_seed=3)
+    assert not same(a, b)                                             # same start, other journeys
+    assert same(a, epoch_one("a-again", seed=1, init_seed=3))         # and each is reproducible
+
+
 # -- distillation ---------------------------------------------------------------------------
 
 def test_soft_targets_mix_the_teachers_answers_with_the_labels(tmp_path):
