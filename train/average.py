@@ -1,9 +1,12 @@
-"""Average the weights of several epochs of one run (Polyak/SWA-style).
+"""Average the weights of several epochs (Polyak/SWA-style) or of runs that share a start.
 
     python -m train.average OUT.npz runs/main/epoch-26.npz ... runs/main/epoch-30.npz
+    python -m train.average OUT.npz runs/a/epoch-55.npz runs/b/epoch-55.npz
 
 The late epochs of an SGD run sit around a minimum; their mean often generalises
-a little better than any one of them. Whether it does is decided on a validation
+a little better than any one of them. Runs trained from the same initial weights
+(--init_seed) with other seeds may end in one basin too, and their mean then acts
+a little like an ensemble of them in one network; from different starts it is noise. Whether it does is decided on a validation
 run (python -m train.evaluate --validation), like every other choice.
 """
 import sys
@@ -20,7 +23,9 @@ def average(paths):
     net.set_params({name: np.mean([n.params[name] for n, _ in loaded], axis=0, dtype=np.float64).astype(np.float32)
                     for name in net.params})
     epochs = [m.get("epoch") for _, m in loaded]
-    return net, {"config": meta.get("config"), "averaged_epochs": epochs, "epoch": max(e for e in epochs if e)}
+    files = [f"{Path(p).parent.name}/{Path(p).name}" for p in paths]     # run/epoch, no machine path
+    return net, {"config": meta.get("config"), "averaged_epochs": epochs, "averaged_files": files,
+                 "epoch": max(e for e in epochs if e)}
 
 
 def main(argv=None):
@@ -29,7 +34,7 @@ def main(argv=None):
         raise SystemExit("usage: python -m train.average OUT.npz IN.npz IN.npz [...]")
     net, meta = average(argv[1:])
     Path(argv[0]).write_bytes(weights.to_bytes(net, meta))
-    print(f"wrote {argv[0]}: mean of epochs {meta['averaged_epochs']}")
+    print(f"wrote {argv[0]}: mean of {', '.join(meta['averaged_files'])}")
 
 
 if __name__ == "__main__":

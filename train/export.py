@@ -90,6 +90,7 @@ def export(run, epoch, out, validation_run=None, data_folder=None, weights_file=
         "epoch_choice": choice or (validation_choice(validation["config"]) if validation
                                    else "given on the command line"),
         "averaged_epochs": meta.get("averaged_epochs"),
+        "averaged_files": meta.get("averaged_files"),
         "finetune": meta.get("config") if meta.get("config", {}).get("init_weights") else None,
         "training_time_s": round(sum(e["seconds"] for e in history), 1),
         "data": data.checksums(),

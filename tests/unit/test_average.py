@@ -18,4 +18,5 @@ def test_average_is_the_elementwise_mean(tmp_path):
         np.testing.assert_allclose(value, (a[name] + b[name]) / 2, rtol=1e-6, atol=1e-7)
         assert value.dtype == np.float32
     assert meta["averaged_epochs"] == [1, 2] and meta["epoch"] == 2
+    assert meta["averaged_files"] == [f"{tmp_path.name}/epoch-01.npz", f"{tmp_path.name}/epoch-02.npz"]
     weights.from_bytes(weights.to_bytes(net, meta))     # a valid weights file
