@@ -48,6 +48,12 @@ DEFAULTS = dict(
     teacher_temperature=4.0,  # softmax(logits / T) of each teacher
 )
 CHOICES = {"schedule": SCHEDULES}   # text settings that take one of a few values
+# limits of the number settings, checked before the data load: each is at least LOWEST's
+# value (0 if unlisted), or above 0 if in ABOVE_ZERO, and at most AT_MOST's
+LOWEST = dict(init_seed=-1, epochs=1, batch_size=1, train_images=1)
+ABOVE_ZERO = ("lr", "elastic_sigma", "teacher_temperature")
+AT_MOST = dict(momentum=0.999, label_smoothing=1.0, train_images=60000, scale=0.9, thickness=1.0,
+               teacher_weight=1.0)
 
 
 def parse(argv):
@@ -77,6 +83,16 @@ def parse(argv):
         if kind is int and not (isinstance(parsed, int) and not isinstance(parsed, bool)):
             parser.error(f"{item!r}: {key} takes a whole number")
         config[key] = kind(parsed)
+    for key, value in config.items():       # out of range: refused now, not after the data load
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        low = LOWEST.get(key, 0)
+        if value < low or (key in ABOVE_ZERO and value <= 0) or value > AT_MOST.get(key, value):
+            limits = "must be above 0" if key in ABOVE_ZERO else f"must be at least {low}"
+            parser.error(f"--{key}={value}: {limits}" + (f" and at most {AT_MOST[key]}" if key in AT_MOST else ""))
+    if config["validation"] >= config["train_images"]:
+        parser.error(f"--validation={config['validation']} leaves no training images of "
+                     f"--train_images={config['train_images']}")
     return args, config
 
 

@@ -242,6 +242,29 @@ def test_cli_rejects_an_unknown_schedule_before_loading_data(capsys):
     assert "cosine" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("argv, words", [
+    (["--thickness=2"], "--thickness=2.0: must be at least 0 and at most 1.0"),
+    (["--lr=0"], "--lr=0.0: must be above 0"),
+    (["--seed=-1"], "--seed=-1: must be at least 0"),
+    (["--init_seed=-2"], "--init_seed=-2: must be at least -1"),
+    (["--epochs=0"], "--epochs=0: must be at least 1"),
+    (["--momentum=1"], "at most 0.999"),
+    (["--train_images=70000"], "at most 60000"),
+    (["--validation=50000"], "--validation=50000 leaves no training images"),
+])
+def test_cli_refuses_settings_out_of_range_before_loading_data(argv, words, capsys):
+    with pytest.raises(SystemExit) as stop:
+        parse(argv)
+    assert stop.value.code == 2
+    assert words in capsys.readouterr().err
+
+
+def test_cli_accepts_the_edges_of_the_ranges():
+    _, config = parse(["--init_seed=-1", "--thickness=1", "--validation=49999", "--weight_decay=0",
+                       "--augment=false", "--rotations=[]"])
+    assert config["thickness"] == 1.0 and config["validation"] == 49999
+
+
 # -- evaluation ---------------------------------------------------------------------------------
 
 class FakeClassifier:
