@@ -22,7 +22,7 @@ from .trainer import train
 
 DEFAULTS = dict(
     seed=0,              # weights init, shuffling, dropout and augmentation all derive from it
-    init_seed=-1,        # He initialisation from this seed instead (-1: seed); runs that share it can be averaged
+    init_seed=-1,        # He initialisation from this seed instead (-1: seed), to start runs alike
     epochs=60,           # cosine schedule reaches 0 at the last epoch
     batch_size=32,
     lr=0.025,            # peak learning rate (after warm-up)

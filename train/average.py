@@ -4,10 +4,11 @@
     python -m train.average OUT.npz runs/a/epoch-55.npz runs/b/epoch-55.npz
 
 The late epochs of an SGD run sit around a minimum; their mean often generalises
-a little better than any one of them. Runs trained from the same initial weights
-(--init_seed) with other seeds may end in one basin too, and their mean then acts
-a little like an ensemble of them in one network; from different starts it is noise. Whether it does is decided on a validation
-run (python -m train.evaluate --validation), like every other choice.
+a little better than any one of them. Runs from the same initial weights (--init_seed)
+with other seeds can be averaged if they end in one basin; the shipped recipe's runs
+did not (the README's Accuracy section), and from different starts the mean is noise.
+Whether a mean helps is decided on a validation run (python -m train.evaluate
+--validation), like every other choice.
 """
 import sys
 from pathlib import Path

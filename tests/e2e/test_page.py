@@ -199,6 +199,19 @@ def test_no_request_leaves_the_origin(ready_page, site):
         assert url.startswith("data:image/png;base64,") or not re.match(r"^(/|[a-z]+:)", url), url
 
 
+@pytest.mark.parametrize("init_seed, shown", [(-1, "the random seed"), (3, "3")])
+def test_about_says_where_the_initial_weights_came_from(page, context, site, init_seed, shown):
+    metrics = json.loads((site.dist / "model" / "metrics.json").read_text())
+    metrics["hyperparameters"]["init_seed"] = init_seed
+    context.route("**/model/metrics.json", lambda route: route.fulfill(
+        status=200, body=json.dumps(metrics), content_type="application/json"))
+    page.goto(site.url)
+    page.locator("#training code", has_text="--init_seed").wait_for()
+    terms = page.eval_on_selector_all("#training dt", "dts => dts.map(dt => [dt.textContent, "
+                                      "dt.nextElementSibling.textContent])")
+    assert ["initial weights drawn with seed --init_seed", shown] in terms
+
+
 @pytest.mark.parametrize("body, status", [(None, 404), (b"PK\x03\x04 this is not an npz file", 200)],
                          ids=["missing", "corrupt"])
 def test_bad_weights_file_gives_error_state(page, context, site, body, status):
