@@ -93,11 +93,11 @@ def stroke_weight(images, amounts):
         raise ValueError(f"stroke weight amounts must lie in [-1, 1], got up to {np.abs(amounts).max():g} "
                          "(for more, apply it in several passes)")
     padded = np.pad(images, ((0, 0), (1, 1), (1, 1)))        # zero border: erosion thins edge strokes too
-    windows = sliding_window_view(padded, (3, 3), axis=(1, 2))   # (N, H, W, 3, 3), a view
     grow = amounts > 0
     target = np.empty_like(images)                   # each image's dilation or erosion, not both
-    target[grow] = windows[grow].max(axis=(-2, -1))
-    target[~grow] = windows[~grow].min(axis=(-2, -1))
+    for chosen, reduce in ((grow, np.max), (~grow, np.min)):
+        # pick the images before taking windows: the (n, H, W, 3, 3) windows stay a view, never a copy
+        target[chosen] = reduce(sliding_window_view(padded[chosen], (3, 3), axis=(1, 2)), axis=(-2, -1))
     return images + np.abs(amounts)[:, None, None] * (target - images)
 
 
