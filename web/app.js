@@ -875,11 +875,12 @@
   }
 
   // `python -m train`'s settings, as metrics.json records them: in words, with a unit for
-  // the value (an unknown setting shows its own name)
+  // the value and words for values that mean something else (an unknown setting shows its
+  // own name)
   const SETTINGS = {
-    seed: ["random seed"], init_seed: ["initial weights drawn with seed"], epochs: ["epochs scheduled"],
-    batch_size: ["batch size", "images"], lr: ["peak learning rate"], warmup_epochs: ["warm-up", "epochs"],
-    schedule: ["learning-rate schedule"],
+    seed: ["random seed"], init_seed: ["initial weights drawn with seed", "", { "-1": "the random seed" }],
+    epochs: ["epochs scheduled"], batch_size: ["batch size", "images"], lr: ["peak learning rate"],
+    warmup_epochs: ["warm-up", "epochs"], schedule: ["learning-rate schedule"],
     momentum: ["momentum"], weight_decay: ["weight decay"], label_smoothing: ["label smoothing"],
     train_images: ["training images used"], validation: ["of them held back for validation"],
     rotations: ["rotated copies", "degrees"], augment: ["random distortion per batch"],
@@ -910,9 +911,9 @@
     }
     if (metrics.protocol) facts.push(["Protocol", String(metrics.protocol)]);
     for (const [key, value] of Object.entries(metrics.hyperparameters || {})) {
-      const [words, unit] = SETTINGS[key] || [key.replace(/_/g, " ")];
+      const [words, unit, named = { "": "none" }] = SETTINGS[key] || [key.replace(/_/g, " ")];
       const text = Array.isArray(value) ? value.join(", ") : Number.isInteger(value) ? number(value) : String(value);
-      const shown = value === "" ? "none" : key === "init_seed" && value < 0 ? "the random seed"
+      const shown = Object.hasOwn(named, String(value)) ? named[String(value)]
         : text + (!unit ? "" : value === 1 ? ` ${unit.replace(/s$/, "")}` : ` ${unit}`);
       facts.push([words, shown, `--${key}`]);
     }
