@@ -6,8 +6,12 @@ so that their centre of mass sits at the field's centre. The network has only
 ever seen such images, so a drawing must be made to look like one:
 
     rgba (H, W, 4) uint8 --ink--> (H, W) in [0, 1] --crop to the ink's box-->
-    --area-average the longer side to 20 px--> --paste, centre of mass at the centre-->
-    (28, 28) float32 in [0, 1]
+    --area-average the longer side to 20 px--> --strokes into MNIST's range of widths-->
+    --paste, centre of mass at the centre--> (28, 28) float32 in [0, 1]
+
+Stroke width: the page's pen is a fixed fraction of its box, so once a drawing is
+scaled to 20 px its strokes are thin if it filled the box and thick if it was drawn
+small; MNIST's pens were neither (see ``even_strokes``).
 
 Background handling: a canvas with transparent pixels is read by its alpha
 (ink = opacity); an opaque one by its brightness, against the background level
@@ -22,6 +26,10 @@ from .products import matmul
 FIELD = 28          # output side
 BOX = 20            # the digit's longer side inside the field
 INK_THRESHOLD = 0.1  # fraction of full contrast that counts as ink for the bounding box
+# MNIST's usual stroke widths, px at the 20-px scale: the median and the 90th percentile of
+# stroke_width over training images 0-39,999 (python -m train.strokes measures them again).
+# Narrower or wider strokes are brought to the nearer end.
+STROKE_RANGE = (2.38, 3.30)
 
 
 def ink(rgba):
@@ -79,12 +87,15 @@ def area_resize(image, rows, cols):
                   matmul(image, area_resize_matrix(image.shape[1], cols).T))
 
 
+def box_shape(h, w):
+    """The (rows, cols) of an h x w crop with its longer side fitted to 20 px, aspect kept."""
+    scale = BOX / max(h, w)
+    return max(1, round(h * scale)), max(1, round(w * scale))
+
+
 def fit_box(crop):
     """(h, w) ink crop -> the digit with its longer side area-averaged to 20 px, aspect kept."""
-    h, w = crop.shape
-    scale = BOX / max(h, w)
-    new_h, new_w = max(1, round(h * scale)), max(1, round(w * scale))
-    return area_resize(crop, new_h, new_w)
+    return area_resize(crop, *box_shape(*crop.shape))
 
 
 def centre_in_field(digit):
@@ -108,18 +119,111 @@ def centre_in_field(digit):
     return field[:FIELD, :FIELD]                      # the extra row/column only ever gets weight 0
 
 
-def to_mnist(rgba):
-    """Canvas pixels (H, W, 4) uint8 -> (28, 28) float32 in [0, 1], white digit on black.
-
-    Returns None when the canvas holds no ink: a blank canvas is not a digit.
-    """
-    strength = ink(rgba)
+def ink_box(strength):
+    """The part of an (H, W) ink image inside the box of its inked pixels; None if none are."""
     inked = strength > INK_THRESHOLD
     rows, cols = np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
     if rows.size == 0:
         return None
-    crop = strength[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]     # (h, w), the ink's box
-    return np.clip(centre_in_field(fit_box(crop)), 0, 1)
+    return strength[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+
+
+def stroke_width(image):
+    """Mean stroke width of a grey (h, w) digit, in its pixels: twice its ink over its outline.
+
+    A stroke of width w and length l holds w*l of ink and has an outline 2*l long. The
+    outline is the summed gradient magnitude (grey edges count by their contrast).
+    """
+    padded = _padded(image, 1)
+    outline = np.hypot(np.diff(padded, axis=0)[:, :-1], np.diff(padded, axis=1)[:-1, :]).sum()
+    return float(2 * padded.sum() / outline) if outline > 0 else 0.0
+
+
+def _padded(image, margin):
+    """A float32 image with a margin of zeros around it (cheaper than np.pad, which is general)."""
+    h, w = image.shape
+    out = np.zeros((h + 2 * margin, w + 2 * margin), np.float32)
+    out[margin:margin + h, margin:margin + w] = image
+    return out
+
+
+def _neighbourhood(image, reduce, square):
+    """Each pixel's max (or min) over itself and its 4 neighbours, or its 8 if ``square``."""
+    h, w = image.shape
+    padded = _padded(image, 1)
+    out = image
+    for dr, dc in ((-1, 0), (1, 0), (0, -1), (0, 1)) + (((-1, -1), (-1, 1), (1, -1), (1, 1)) if square else ()):
+        out = reduce(out, padded[1 + dr:1 + dr + h, 1 + dc:1 + dc + w])
+    return out
+
+
+def grow(image, pixels):
+    """Strokes thickened (pixels > 0) or thinned (< 0) by |pixels| on each side.
+
+    Grey dilation or erosion, one pixel per step, alternating the 4- and the 8-neighbourhood
+    so that slanted strokes grow about as fast as upright ones; a fractional last step is a
+    blend. The image should have a margin of zeros at least ``pixels`` wide.
+    """
+    reduce = np.maximum if pixels > 0 else np.minimum
+    whole, part = divmod(abs(pixels), 1.0)
+    for step in range(int(whole)):
+        image = _neighbourhood(image, reduce, square=step % 2 == 1)
+    if part > 0:
+        image = image + np.float32(part) * (_neighbourhood(image, reduce, square=int(whole) % 2 == 1) - image)
+    return image
+
+
+def even_strokes(large, width):
+    """A digit at twice the 20-px scale (``large``, longer side 40 px) fitted to 20 px with its
+    strokes ``width`` px wide there.
+
+    At twice the scale a pixel of grow is half a pixel of the result. Thickened by r px
+    on each side, a stroke w2 px wide in an L-px digit becomes 20 (w2 + 2r) / (L + 2r) px
+    wide once the grown digit is fitted to 20 px; r solves that for ``width``. Grey edges
+    do not grow or shrink quite like that, so if the first try misses by more than a
+    tenth of a pixel, a second one corrects r by the miss (a pixel of r is about a pixel
+    of width).
+    """
+    side, current = max(large.shape), stroke_width(large)
+    r = (side * width - BOX * current) / (2 * BOX - 2 * width)
+    digit = _grown_and_fitted(large, r)
+    miss = width - stroke_width(digit)
+    return digit if abs(miss) <= 0.1 else _grown_and_fitted(large, r + miss)
+
+
+def _grown_and_fitted(large, r):
+    """``large`` grown by r px on each side (thinned if r < 0), cropped to its ink, fitted to 20 px."""
+    margin = int(np.ceil(abs(r))) + 1
+    grown = ink_box(grow(_padded(large, margin), r))
+    return fit_box(grown if grown is not None else large)
+
+
+def to_mnist(rgba, strokes=STROKE_RANGE):
+    """Canvas pixels (H, W, 4) uint8 -> (28, 28) float32 in [0, 1], white digit on black.
+
+    Strokes narrower or wider than the (low, high) range ``strokes`` (px at the 20-px
+    scale) are brought to its nearer end; None leaves them as drawn.
+    Returns None when the canvas holds no ink: a blank canvas is not a digit.
+    """
+    digit = fitted(rgba, strokes)
+    return None if digit is None else np.clip(centre_in_field(digit), 0, 1)
+
+
+def fitted(rgba, strokes=STROKE_RANGE):
+    """Canvas pixels -> the digit (h, w <= 20) to_mnist centres: the ink's box fitted to 20 px,
+    its strokes brought into the range ``strokes`` (None: as drawn). None for a blank canvas."""
+    crop = ink_box(ink(rgba))                                        # (h, w), the ink's box
+    if crop is None:
+        return None
+    rows, cols = box_shape(*crop.shape)
+    large = area_resize(crop, 2 * rows, 2 * cols)                    # twice fit_box's size
+    digit = large.reshape(rows, 2, cols, 2).mean(axis=(1, 3))        # = fit_box(crop): area averages compose
+    if strokes is not None:
+        width = stroke_width(digit)
+        wanted = min(max(width, strokes[0]), strokes[1])
+        if abs(wanted - width) > 0.05:                               # outside the range, not just at its edge
+            digit = even_strokes(large, wanted)
+    return digit
 
 
 def _paper_surface(small, rounds=4):

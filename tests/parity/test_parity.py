@@ -43,6 +43,7 @@ CANVASES = {
     "ink on transparent 300": stroke_canvas(300, (20, 20, 20), (0, 0, 0), alpha_background=0, seed=4),
     "grey noise 64": np.random.default_rng(5).integers(0, 256, (64, 64, 4), dtype=np.uint8),
     "tall 120x360": stroke_canvas(360, (0, 0, 0), (255, 255, 255), seed=6)[:, 120:240],
+    "thin pen 280": stroke_canvas(280, (0, 0, 0), (255, 255, 255), thickness=0.012, seed=7),  # strokes thickened
 }
 
 
