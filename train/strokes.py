@@ -42,9 +42,9 @@ def redrawn(image, pen):
     return preprocess.grow(np.pad(large, margin), pen * SCALE)
 
 
-def pen_accuracy(classifier, images, labels, pen, strokes):
-    """How many of the images, redrawn with ``pen`` and preprocessed with ``strokes``, are read right."""
-    inputs = np.stack([preprocess.to_mnist(redrawn(image, pen), strokes=strokes) for image in images])
+def read_right(classifier, canvases, labels, strokes):
+    """How many of the canvases, preprocessed with the stroke range ``strokes``, the network reads right."""
+    inputs = np.stack([preprocess.to_mnist(canvas, strokes=strokes) for canvas in canvases])
     return int((classifier.probabilities(inputs).argmax(axis=1) == labels).sum())
 
 
@@ -62,6 +62,8 @@ def main(argv=None):
     if not 0 <= start < stop <= HELD_OUT.start:
         parser.error(f"--images={args.images}: a slice of training images 0-{HELD_OUT.start - 1:,} "
                      "(the held-out images and the test set are only for reporting)")
+    if not Path(args.weights).is_file():
+        parser.error(f"{args.weights}: no such weights file")
     classifier = Classifier.from_bytes(Path(args.weights).read_bytes())
     dataset = data.load(args.data)
 
@@ -78,8 +80,9 @@ def main(argv=None):
     print(f"{'pen (px per side)':>18} {'as drawn':>9} {'in range':>9}")
     for pen in PENS:
         began = time.perf_counter()
-        as_drawn = pen_accuracy(classifier, images, labels, pen, None)
-        in_range = pen_accuracy(classifier, images, labels, pen, preprocess.STROKE_RANGE)
+        canvases = [redrawn(image, pen) for image in images]
+        as_drawn = read_right(classifier, canvases, labels, None)
+        in_range = read_right(classifier, canvases, labels, preprocess.STROKE_RANGE)
         print(f"{pen:>+18.2f} {as_drawn:>9,} {in_range:>9,}   ({time.perf_counter() - began:.0f} s)", flush=True)
 
 

@@ -16,3 +16,9 @@ def test_strokes_report_keeps_to_training_images(images, capsys):
     with pytest.raises(SystemExit):
         strokes.main(["--images", images])
     assert "--images" in capsys.readouterr().err
+
+
+def test_strokes_report_names_a_missing_weights_file(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        strokes.main([str(tmp_path / "none.npz")])
+    assert "no such weights file" in capsys.readouterr().err
