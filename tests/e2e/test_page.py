@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from pycore.preprocess import ink, to_mnist
+from pycore.preprocess import STROKE_RANGE, fitted, ink, stroke_width, to_mnist
 
 harness = sys.modules["mnist_draw_harness"]   # loaded by conftest.py
 pytestmark = pytest.mark.e2e
@@ -78,6 +78,33 @@ def test_bars_show_the_probabilities_as_soon_as_they_arrive(ready_page):
     probabilities, shares = np.array(shown).T
     assert probabilities.argmax() == 0
     np.testing.assert_allclose(shares, probabilities, atol=0.01)   # no animation lags behind
+
+
+def scaled(strokes, factor):
+    """Strokes (box fractions) scaled about the box's centre."""
+    return [[(0.5 + factor * (x - 0.5), 0.5 + factor * (y - 0.5)) for x, y in stroke] for stroke in strokes]
+
+
+@pytest.mark.parametrize("size, factor", [("filling the box", 1.45), ("small", 0.33)])
+def test_digits_drawn_large_or_small_reach_the_network_with_mnist_strokes(ready_page, size, factor):
+    """The pen is a fixed share of the box: scaled to 20 px, a digit filling the box has thin
+    strokes and a small one thick strokes. Preprocessing brings them into MNIST's range,
+    and every digit is still read right at either size. (These clean shapes are read right
+    as drawn too; train.strokes measures what the range does for real handwriting.)"""
+    page = ready_page
+    read = []
+    for digit in "0123456789":
+        page.click("#clear")
+        harness.draw_strokes(page, scaled(harness.shape_points(digit), factor))
+        sent = harness.canvas_rgba(page, "#network-input")
+        as_drawn, evened = stroke_width(fitted(sent, strokes=None)), stroke_width(fitted(sent))
+        if size == "small":
+            assert as_drawn > STROKE_RANGE[1], digit
+        else:
+            assert as_drawn < STROKE_RANGE[0] - 0.5, digit
+        assert STROKE_RANGE[0] - 0.2 < evened < STROKE_RANGE[1] + 0.2, digit
+        read.append(harness.highlighted(page))
+    assert read == [[d] for d in range(10)]
 
 
 def test_prediction_follows_every_stroke_end(ready_page):
