@@ -53,7 +53,9 @@ CHOICES = {"schedule": SCHEDULES}   # text settings that take one of a few value
 LOWEST = dict(init_seed=-1, epochs=1, batch_size=1, train_images=1)
 ABOVE_ZERO = ("lr", "elastic_sigma", "teacher_temperature")
 AT_MOST = dict(momentum=0.999, label_smoothing=1.0, train_images=60000, scale=0.9, thickness=1.0,
-               teacher_weight=1.0)
+               teacher_weight=1.0,
+               degrees=180.0,   # a wider range only repeats angles
+               shift=14.0)      # half the image: beyond, the digit can leave the frame entirely
 
 
 def parse(argv):

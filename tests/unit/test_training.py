@@ -250,6 +250,8 @@ def test_cli_rejects_an_unknown_schedule_before_loading_data(capsys):
     (["--epochs=0"], "--epochs=0: must be at least 1"),
     (["--momentum=1"], "at most 0.999"),
     (["--train_images=70000"], "at most 60000"),
+    (["--degrees=200"], "--degrees=200.0: must be at least 0 and at most 180.0"),
+    (["--shift=20"], "--shift=20.0: must be at least 0 and at most 14.0"),
     (["--validation=50000"], "--validation=50000 leaves no training images"),
 ])
 def test_cli_refuses_settings_out_of_range_before_loading_data(argv, words, capsys):
@@ -261,7 +263,7 @@ def test_cli_refuses_settings_out_of_range_before_loading_data(argv, words, caps
 
 def test_cli_accepts_the_edges_of_the_ranges():
     _, config = parse(["--init_seed=-1", "--thickness=1", "--validation=49999", "--weight_decay=0",
-                       "--augment=false", "--rotations=[]"])
+                       "--augment=false", "--rotations=[]", "--degrees=180", "--shift=14"])
     assert config["thickness"] == 1.0 and config["validation"] == 49999
 
 
