@@ -140,20 +140,23 @@ def stroke_width(image):
 
 
 def _padded(image, margin):
-    """A float32 image with a margin of zeros around it (cheaper than np.pad, which is general)."""
-    h, w = image.shape
-    out = np.zeros((h + 2 * margin, w + 2 * margin), np.float32)
-    out[margin:margin + h, margin:margin + w] = image
+    """A float32 image (or stack of images, (..., h, w)) with a margin of zeros around each
+    (cheaper than np.pad, which is general)."""
+    *batch, h, w = image.shape
+    out = np.zeros((*batch, h + 2 * margin, w + 2 * margin), np.float32)
+    out[..., margin:margin + h, margin:margin + w] = image
     return out
 
 
-def _neighbourhood(image, reduce, square):
-    """Each pixel's max (or min) over itself and its 4 neighbours, or its 8 if ``square``."""
-    h, w = image.shape
+def neighbourhood(image, reduce, square):
+    """Each pixel's max (or min: ``reduce``, np.maximum or np.minimum) over itself and its 4
+    neighbours, or its 8 if ``square``; outside the image counts as 0. Works on the last two
+    axes, so on a stack of images too (train.augment.stroke_weight)."""
+    h, w = image.shape[-2:]
     padded = _padded(image, 1)
     out = image
     for dr, dc in ((-1, 0), (1, 0), (0, -1), (0, 1)) + (((-1, -1), (-1, 1), (1, -1), (1, 1)) if square else ()):
-        out = reduce(out, padded[1 + dr:1 + dr + h, 1 + dc:1 + dc + w])
+        out = reduce(out, padded[..., 1 + dr:1 + dr + h, 1 + dc:1 + dc + w])
     return out
 
 
@@ -167,9 +170,9 @@ def grow(image, pixels):
     reduce = np.maximum if pixels > 0 else np.minimum
     whole, part = divmod(abs(pixels), 1.0)
     for step in range(int(whole)):
-        image = _neighbourhood(image, reduce, square=step % 2 == 1)
+        image = neighbourhood(image, reduce, square=step % 2 == 1)
     if part > 0:
-        image = image + np.float32(part) * (_neighbourhood(image, reduce, square=int(whole) % 2 == 1) - image)
+        image = image + np.float32(part) * (neighbourhood(image, reduce, square=int(whole) % 2 == 1) - image)
     return image
 
 

@@ -6,7 +6,8 @@ the source image to read (``src_rows``, ``src_cols``), then read there with
 bilinear interpolation (zero outside the image). Images are (N, 28, 28) float32.
 """
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+
+from pycore import preprocess
 
 # random_distortion's strengths, as `python -m train` names its settings
 DISTORTION_SETTINGS = ("degrees", "scale", "shear", "shift", "elastic_alpha", "elastic_sigma", "thickness")
@@ -92,12 +93,11 @@ def stroke_weight(images, amounts):
     if np.abs(amounts).max(initial=0) > 1:           # beyond 1 the blend would overshoot the dilation
         raise ValueError(f"stroke weight amounts must lie in [-1, 1], got up to {np.abs(amounts).max():g} "
                          "(for more, apply it in several passes)")
-    padded = np.pad(images, ((0, 0), (1, 1), (1, 1)))        # zero border: erosion thins edge strokes too
     grow = amounts > 0
     target = np.empty_like(images)                   # each image's dilation or erosion, not both
-    for chosen, reduce in ((grow, np.max), (~grow, np.min)):
-        # pick the images before taking windows: the (n, H, W, 3, 3) windows stay a view, never a copy
-        target[chosen] = reduce(sliding_window_view(padded[chosen], (3, 3), axis=(1, 2)), axis=(-2, -1))
+    for chosen, reduce in ((grow, np.maximum), (~grow, np.minimum)):
+        # the page's preprocessing grows strokes the same way (zero border: erosion thins edge strokes too)
+        target[chosen] = preprocess.neighbourhood(images[chosen], reduce, square=True)
     return images + np.abs(amounts)[:, None, None] * (target - images)
 
 
