@@ -44,11 +44,11 @@ import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tarfile
 import tempfile
-import struct
 import threading
 import tomllib
 import urllib.request
@@ -307,8 +307,8 @@ def png_bytes(rgba) -> bytes:
 
 def icon_pixels(side: int, maskable: bool):
     """The favicon drawn at side x side pixels, anti-aliased (2x2 to 4x4 samples a pixel)."""
-    try:
-        import numpy as np   # the project's one dependency; only needed here
+    try:                     # NumPy: the project's one dependency, only needed here
+        import numpy as np
     except ImportError as error:
         raise BuildError("NumPy is needed to draw the PNG icons: pip install numpy") from error
 

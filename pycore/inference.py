@@ -7,7 +7,6 @@ from . import weights
 from .layers import softmax
 from .preprocess import flatten_background, to_mnist
 
-
 # What the page shows of the network's insides: layer outputs after each ReLU.
 SHOWN_LAYERS = {"conv1": "relu1", "conv2": "relu2", "dense1": "relu3"}
 

@@ -40,6 +40,7 @@ def numpy_training(steps, repeats, warmup, seed=0):
 
     from pycore.layers import softmax_cross_entropy
     from pycore.network import build_seed_network
+
     from .bench_torch import images_per_second
     from .optim import SGD
 
@@ -83,6 +84,7 @@ def numpy_latency(runs, warmup):
     from pycore import weights
     from pycore.inference import Classifier
     from pycore.network import build_seed_network
+
     from .evaluate import DEFAULT_WEIGHTS
 
     if DEFAULT_WEIGHTS.is_file():
@@ -149,6 +151,7 @@ def main(argv=None):
             return subprocess.call([sys.executable, "-m", "train.bench", *argv])
 
     import numpy as np
+
     from . import keep_freed_memory
     keep_freed_memory()                           # as the training CLI does
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from pycore.inference import Classifier
+
 from . import augment, data
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "web" / "model" / "mnist-cnn.npz"

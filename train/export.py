@@ -16,6 +16,7 @@ import numpy as np
 from pycore import weights
 from pycore.inference import Classifier
 from pycore.network import seed_architecture
+
 from . import data
 from .evaluate import evaluate_reported_sets, format_report
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from pycore import preprocess
 from pycore.inference import Classifier
+
 from . import data
 from .evaluate import DEFAULT_WEIGHTS, HELD_OUT
 

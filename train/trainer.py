@@ -19,6 +19,7 @@ from pycore import weights
 from pycore.inference import Classifier
 from pycore.layers import softmax_cross_entropy
 from pycore.network import build_seed_network
+
 from . import augment
 from .evaluate import evaluate
 from .optim import SGD, learning_rate

@@ -1,8 +1,7 @@
 """The built site, served on 127.0.0.1, and Debian's Chromium driven by Playwright.
 
-Shared by tests/e2e and tests/parity (each conftest loads this file once, under one
-module name, so the site is built and the browser started once per session) and by
-bench/browser.py.
+Shared by tests/e2e and tests/parity (tests/conftest.py's session fixtures call it, so the
+site is built and the browser started once per session) and by bench/browser.py.
 
 Environment knobs (all optional):
     MNIST_DRAW_CHROMIUM    the Chromium binary (default /usr/bin/chromium)
@@ -11,34 +10,22 @@ Environment knobs (all optional):
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import os
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+import build
+
 ROOT = Path(__file__).absolute().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))   # the tests compare against the repository's pycore
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-quic",
                  "--no-first-run"]
 READY_TIMEOUT_MS = 120_000     # a loaded 2-core CI machine can take a while to start Python
-
-
-def load_build_module():
-    """build.py as a module (it is a script at the repo root, not a package)."""
-    if "mnist_draw_build" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("mnist_draw_build", ROOT / "build.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["mnist_draw_build"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["mnist_draw_build"]
 
 
 def model_dir() -> Path:
@@ -59,7 +46,6 @@ class Site:
 
 def build_and_serve(workdir: Path) -> Site:
     """Build dist/ into workdir (never the repo's own dist/) and serve it on a free port."""
-    build = load_build_module()
     dist = workdir / "dist"
     manifest = build.build(dist=dist, model_dir=model_dir())
     server, url = build.serve_in_thread(dist)

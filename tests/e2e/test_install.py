@@ -5,14 +5,13 @@ import io
 import json
 import struct
 import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
 import pytest
 
-harness = sys.modules["mnist_draw_harness"]   # loaded by conftest.py
-pytestmark = pytest.mark.e2e
+import build
+from tests.e2e import harness
 
 AXE_SPEC = "axe-core@4.10.3"
 AXE_TARBALL = "axe-core-4.10.3.tgz"
@@ -86,7 +85,7 @@ def test_dark_scheme_follows_the_system_and_leaves_the_network_input_alone(brows
 @pytest.fixture(scope="module")
 def axe_source():
     """axe.min.js from the pinned npm package, kept in the user cache and verified."""
-    cache = harness.load_build_module().cache_dir()
+    cache = build.cache_dir()
     tarball = cache / AXE_TARBALL
     if not tarball.is_file() or hashlib.sha256(tarball.read_bytes()).hexdigest() != AXE_SHA256:
         cache.mkdir(parents=True, exist_ok=True)

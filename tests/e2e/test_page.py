@@ -5,15 +5,13 @@ import hashlib
 import json
 import re
 import shutil
-import sys
 
 import numpy as np
 import pytest
 
+import build
 from pycore.preprocess import STROKE_RANGE, fitted, ink, stroke_width, to_mnist
-
-harness = sys.modules["mnist_draw_harness"]   # loaded by conftest.py
-pytestmark = pytest.mark.e2e
+from tests.e2e import harness
 
 
 def test_ready_with_contract_elements(page, site):
@@ -218,7 +216,7 @@ def test_no_request_leaves_the_origin(ready_page, site):
     assert foreign == []
     assert not [e for e in page.errors if "Content Security Policy" in e]
     meta = page.get_attribute('meta[http-equiv="Content-Security-Policy"]', "content")
-    assert meta == harness.load_build_module().CONTENT_SECURITY_POLICY
+    assert meta == build.CONTENT_SECURITY_POLICY
     # every URL the page itself loads is relative (the site works under a sub-path); images
     # made in the page are data URLs, which load nothing
     for url in page.eval_on_selector_all("script[src], link[href], img[src]",
@@ -311,7 +309,6 @@ def test_hundreds_of_predictions_without_worker_memory_growth(ready_page):
 
 
 def test_new_build_replaces_the_offline_cache(browser, tmp_path):
-    build = harness.load_build_module()
     models = tmp_path / "model"
     shutil.copytree(harness.model_dir(), models)
     first = build.build(dist=tmp_path / "dist", model_dir=models)
@@ -342,7 +339,6 @@ def test_new_build_replaces_the_offline_cache(browser, tmp_path):
 
 
 def test_works_under_a_sub_path(browser, site):
-    build = harness.load_build_module()
     server, url = build.serve_in_thread(site.dist.parent)      # the site at /<sub>/dist/
     context = browser.new_context(service_workers="block")
     try:

@@ -4,17 +4,15 @@ The worker runs the pycore wheel from dist/; CPython runs the repository's pycor
 classify the same fixed canvases with the same weights file from dist/.
 """
 import json
-import sys
 import zipfile
 
 import numpy as np
 import pytest
 
+import build
 from pycore.inference import Classifier
 from pycore.preprocess import flatten_background, to_mnist
-
-harness = sys.modules["mnist_draw_harness"]   # loaded by conftest.py
-pytestmark = pytest.mark.parity
+from tests.e2e import harness
 
 TOLERANCE = 1e-5
 
@@ -105,7 +103,7 @@ def test_blank_canvas_is_no_digit_in_both(app_session, cpython_classifier):
 def test_wheel_holds_repository_pycore_byte_for_byte(site):
     wheel_path = site.dist / site.manifest["pycore_wheel"]
     repo_files = {f"pycore/{rel.as_posix()}": (harness.ROOT / "pycore" / rel).read_bytes()
-                  for rel in harness.load_build_module().tree_files(harness.ROOT / "pycore")}
+                  for rel in build.tree_files(harness.ROOT / "pycore")}
     assert "pycore/__init__.py" in repo_files
     with zipfile.ZipFile(wheel_path) as wheel:
         names = wheel.namelist()
@@ -124,5 +122,5 @@ def test_lockfile_lists_numpy_and_pycore(site):
     assert lock["info"]["version"] == "0.27.7"
     for entry in lock["packages"].values():
         path = site.dist / "pyodide" / entry["file_name"]
-        assert harness.load_build_module().sha256_file(path) == entry["sha256"]
+        assert build.sha256_file(path) == entry["sha256"]
 

@@ -6,7 +6,7 @@ from pycore import weights
 from pycore.inference import PACKED, SHOWN_LAYERS, Classifier
 from pycore.network import build_seed_network
 from pycore.preprocess import flatten_background, to_mnist
-from strokes import draw
+from tests.unit.strokes import draw
 
 
 def classifier():

@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from gradcheck import numerical_gradient, rel_error
 from pycore import layers, products
 from pycore.layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, softmax, softmax_cross_entropy
 from pycore.network import build_seed_network
+from tests.unit.gradcheck import numerical_gradient, rel_error
 
 
 def as64(layer):

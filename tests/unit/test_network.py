@@ -5,10 +5,10 @@ import sys
 import numpy as np
 import pytest
 
-from gradcheck import rel_error
 from pycore import weights
 from pycore.layers import softmax_cross_entropy
 from pycore.network import Network, build_seed_network, seed_architecture
+from tests.unit.gradcheck import rel_error
 
 
 def small_images(n, seed=0):
