@@ -40,6 +40,7 @@ import gzip
 import hashlib
 import http.server
 import io
+import itertools
 import json
 import os
 import re
@@ -323,7 +324,7 @@ def icon_pixels(side: int, maskable: bool):
     curve = ((1 - t) ** 3 * p0 + 3 * (1 - t) ** 2 * t * p1 + 3 * (1 - t) * t ** 2 * p2 + t ** 3 * p3)
     points = np.concatenate([curve, np.array(ICON_LINE[1:], float)])
     distance = np.full(gx.shape, np.inf)
-    for (x0, y0), (x1, y1) in zip(points[:-1], points[1:]):
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
         dx, dy = x1 - x0, y1 - y0
         u = np.clip(((gx - x0) * dx + (gy - y0) * dy) / max(dx * dx + dy * dy, 1e-12), 0, 1)
         distance = np.minimum(distance, np.hypot(gx - (x0 + u * dx), gy - (y0 + u * dy)))
@@ -358,7 +359,7 @@ def write_icons(folder: Path) -> list[Path]:
 
 def pycore_version(source: Path = PYCORE) -> str:
     """pycore.__version__ as written in pycore/__init__.py, else the project's version."""
-    match = re.search(r"^__version__\s*=\s*[\"']([^\"']+)[\"']", 
+    match = re.search(r"^__version__\s*=\s*[\"']([^\"']+)[\"']",
                       (source / "__init__.py").read_text(), re.MULTILINE)
     if match:
         return match.group(1)
@@ -390,8 +391,8 @@ def build_pycore_wheel(out_dir: Path, source: Path = PYCORE) -> Path:
         "Summary: The MNIST draw-a-digit CNN core: pure Python + NumPy\n"
         "Requires-Python: >=3.12\nRequires-Dist: numpy\n").encode()))
     entries.append((f"{info}/WHEEL", (
-        "Wheel-Version: 1.0\nGenerator: mnist-draw build.py\n"
-        "Root-Is-Purelib: true\nTag: py3-none-any\n").encode()))
+        b"Wheel-Version: 1.0\nGenerator: mnist-draw build.py\n"
+        b"Root-Is-Purelib: true\nTag: py3-none-any\n")))
     entries.append((f"{info}/top_level.txt", b"pycore\n"))
     record = "".join(f"{path},{_record_hash(data)},{len(data)}\n" for path, data in entries)
     entries.append((f"{info}/RECORD", (record + f"{info}/RECORD,,\n").encode()))

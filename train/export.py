@@ -101,7 +101,8 @@ def export(run, epoch, out, validation_run=None, data_folder=None, weights_file=
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / WEIGHTS_NAME).write_bytes(blob)
-    (out / METRICS_NAME).write_text(json.dumps(metrics, separators=(",", ":")) + "\n")   # compact: the page downloads it
+    # compact: the page downloads it
+    (out / METRICS_NAME).write_text(json.dumps(metrics, separators=(",", ":")) + "\n")
     print(f"wrote {out / WEIGHTS_NAME} ({len(blob):,} bytes) and {out / METRICS_NAME} (epoch {epoch})")
 
 

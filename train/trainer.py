@@ -141,7 +141,8 @@ def train(config, images, labels, out_dir, val_images=None, val_labels=None, res
                  "train_accuracy": correct / (steps_per_epoch * batch), "lr": lr,
                  "seconds": time.perf_counter() - start}
         if val_images is not None:
-            entry["val_accuracy"] = evaluate(Classifier(net, {"normalisation": norm}), val_images, val_labels)["accuracy"]
+            scored = evaluate(Classifier(net, {"normalisation": norm}), val_images, val_labels)
+            entry["val_accuracy"] = scored["accuracy"]
         history.append(entry)
         (out_dir / f"epoch-{epoch:02d}.npz").write_bytes(
             weights.to_bytes(net, {"epoch": epoch, "config": config}))

@@ -101,7 +101,10 @@ def draw_strokes(page, strokes, steps=4):
     """Draw strokes with the mouse; each stroke a list of (x, y) fractions of the box.
     Returns after the last stroke's prediction is rendered."""
     box = page.locator("#draw").bounding_box()
-    at = lambda fx, fy: (box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+
+    def at(fx, fy):
+        return box["x"] + fx * box["width"], box["y"] + fy * box["height"]
+
     before = predictions(page)
     for stroke in strokes:
         page.mouse.move(*at(*stroke[0]))

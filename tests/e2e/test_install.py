@@ -6,7 +6,6 @@ import json
 import struct
 import subprocess
 import tarfile
-from pathlib import Path
 
 import pytest
 

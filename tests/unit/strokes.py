@@ -1,4 +1,6 @@
 """Synthetic canvases: polylines drawn anti-aliased, like the page draws strokes."""
+import itertools
+
 import numpy as np
 
 # Digit shapes as polylines in a unit box (x right, y down), roughly how people draw them.
@@ -20,7 +22,7 @@ def draw(shape, canvas=(280, 280), box=(40, 40, 200, 200), width=None, ink=(0, 0
     distance = np.full((H, W), np.inf)
     for line in SHAPES[shape]:
         points = [(left + x * bw, top + y * bh) for x, y in line]
-        for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        for (x0, y0), (x1, y1) in itertools.pairwise(points):
             dx, dy = x1 - x0, y1 - y0
             t = np.clip(((cols - x0) * dx + (rows - y0) * dy) / max(dx * dx + dy * dy, 1e-9), 0, 1)
             distance = np.minimum(distance, np.hypot(cols - (x0 + t * dx), rows - (y0 + t * dy)))

@@ -5,6 +5,7 @@ noise, so a few hundred images and a few epochs are enough to learn something.
 Everything here runs in seconds; CI never trains the full model.
 """
 import ctypes
+import itertools
 import json
 import math
 
@@ -101,8 +102,7 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path):
     config = tiny_config(augment=True)                           # random distortion and dropout both in play
     straight = run(config, images, labels, tmp_path / "a")
 
-    for entry in train(config, images, labels, tmp_path / "b", quiet=True):
-        break                                                    # "Ctrl-C" once epoch 1 is saved
+    entry = next(iter(train(config, images, labels, tmp_path / "b", quiet=True)))   # "Ctrl-C" once epoch 1 is saved
     assert entry["epoch"] == 1 and not (tmp_path / "b" / "epoch-02.npz").exists()
     resumed = run(config, images, labels, tmp_path / "b", resume=True)
 
@@ -137,8 +137,7 @@ def test_resume_with_other_settings_is_refused(tmp_path):
 def test_resume_of_a_run_older_than_a_setting_takes_its_default(tmp_path):
     images, labels = synthetic_digits(64)
     config = tiny_config(epochs=2)
-    for entry in train(config, images, labels, tmp_path, quiet=True):
-        break
+    next(iter(train(config, images, labels, tmp_path, quiet=True)))   # stopped once epoch 1 is saved
     # age the checkpoint: as if written before --schedule existed
     net = build_seed_network()
     optimiser = SGD(net.params, momentum=config["momentum"], weight_decay=config["weight_decay"])
@@ -202,7 +201,7 @@ def test_learning_rate_warm_up_then_cosine_to_zero():
     np.testing.assert_allclose(lrs[:warmup], peak * np.arange(1, warmup + 1) / warmup)
     assert lrs[warmup] == pytest.approx(peak)                    # the cosine starts at the peak
     assert lrs[warmup + (total - warmup) // 2] == pytest.approx(peak / 2)
-    assert all(a >= b for a, b in zip(lrs[warmup:], lrs[warmup + 1:]))
+    assert all(a >= b for a, b in itertools.pairwise(lrs[warmup:]))
     assert lrs[total] == 0.0                                     # and ends at 0
     assert 0 < lrs[total - 1] < 1e-3 * peak
     assert learning_rate(total + 50, total, peak, warmup) == 0.0
