@@ -50,11 +50,12 @@ setup_chromium() {
 }
 
 # Biome and Node are given only the folders and files that exist (tests/js may not yet).
-lint() {
-    .venv/bin/ruff check .
-    local folders=()
+lint() {    # both linters always run; fails if either finds a problem
+    local status=0 folders=()
+    .venv/bin/ruff check . || status=$?
     for folder in web tests/js; do [ -d "$folder" ] && folders+=("$folder"); done
-    .venv/bin/biome lint "${folders[@]}"
+    .venv/bin/biome lint "${folders[@]}" || status=$?
+    return "$status"
 }
 
 node_tests() {
