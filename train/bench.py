@@ -61,18 +61,10 @@ def numpy_training(steps, repeats, warmup, seed=0):
 
 def drawn_canvas():
     """(400, 400, 4) uint8: a black '7' on an opaque white canvas, drawn as the page draws."""
-    import numpy as np
+    from .drawing import rasterise
 
-    rgba = np.full((CANVAS, CANVAS, 4), 255, np.uint8)
-    rows, cols = np.mgrid[0:CANVAS, 0:CANVAS]
-    ink = np.zeros((CANVAS, CANVAS), bool)
-    half_width = CANVAS / 18 / 2                                     # web/app.js STROKE_WIDTH = 1/18
-    for (r0, c0), (r1, c1) in (((90, 110), (95, 290)), ((95, 290), (320, 170))):
-        d = np.array([r1 - r0, c1 - c0], float)
-        t = np.clip(((rows - r0) * d[0] + (cols - c0) * d[1]) / (d @ d), 0, 1)
-        ink |= np.hypot(rows - r0 - t * d[0], cols - c0 - t * d[1]) <= half_width
-    rgba[ink, :3] = 0
-    return rgba
+    seven = [[(110, 90), (290, 95), (170, 320)]]                     # (x, y) pixels
+    return rasterise(seven, (CANVAS, CANVAS), width=CANVAS / 18)    # web/app.js STROKE_WIDTH = 1/18
 
 
 def numpy_latency(runs, warmup):
