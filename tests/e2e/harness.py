@@ -66,9 +66,36 @@ def launch(playwright):
 
 # ------------------------------------------------------------------ page helpers
 
-def wait_ready(page, timeout=READY_TIMEOUT_MS):
+def open_ready_page(target, url, timeout=READY_TIMEOUT_MS, recording=False, **context_options):
+    """Open ``url`` and wait until the page is ready (body[data-state=ready]); returns the page.
+
+    target: a Page (it navigates), a BrowserContext (a new page in it) or a Browser (a new
+    page in a new context made with context_options, service workers blocked unless they
+    say otherwise: close it with page.context.close()). recording: record the page's
+    requests and errors from the start (see record)."""
+    if hasattr(target, "goto"):
+        page = target
+    elif hasattr(target, "new_context"):
+        page = target.new_context(**{"service_workers": "block", **context_options}).new_page()
+    else:
+        page = target.new_page()
+    if recording:
+        record(page)
+    page.goto(url)
+    wait_ready(page, timeout)
+    return page
+
+
+def wait_started(page, timeout=READY_TIMEOUT_MS) -> str:
+    """Wait until the page has left its loading state; returns body's data-state ("ready",
+    or "error" when something failed to load)."""
     page.wait_for_selector("body:not([data-state=loading])", timeout=timeout)
-    state = page.get_attribute("body", "data-state")
+    return page.get_attribute("body", "data-state")
+
+
+def wait_ready(page, timeout=READY_TIMEOUT_MS):
+    """Wait until the page (already opened, or reloaded) is ready."""
+    state = wait_started(page, timeout)
     assert state == "ready", f"page state {state!r}: {page.inner_text('#status')}"
 
 
@@ -239,13 +266,8 @@ def shared_page():
     """One ready page for the whole session (SW blocked); page.requests lists every
     request URL since its context opened, page.errors its page errors and console errors."""
     if "page" not in _shared:
-        context = shared_browser().new_context(service_workers="block",
-                                               viewport={"width": 1000, "height": 900})
-        page = context.new_page()
-        record(page)
-        page.goto(shared_site().url)
-        wait_ready(page)
-        _shared["page"] = page
+        _shared["page"] = open_ready_page(shared_browser(), shared_site().url, recording=True,
+                                          viewport={"width": 1000, "height": 900})
     return _shared["page"]
 
 
