@@ -472,8 +472,8 @@ def py_compile_numpy(wheel: Path, cache: Path) -> Path:
 def numpy_archive(compiled_wheel: Path) -> Path:
     """The py-compiled wheel's files as one gzipped tar (ustar, sorted, mtime 0: the same
     bytes every time), cached beside it. The worker gunzips it with the browser's own
-    DecompressionStream and writes the files itself, 0.3 s sooner than Pyodide unpacking
-    338 deflated zip members in Python. Pyodide's loadPackage reads it too (format gztar)."""
+    DecompressionStream and writes the files itself, sooner than Pyodide unpacking the
+    wheel's hundreds of deflated zip members in Python. Pyodide's loadPackage reads it too (format gztar)."""
     cached = compiled_wheel.with_name(NUMPY_ARCHIVE)
     if cached.is_file():
         return cached

@@ -1,4 +1,4 @@
-"""The network: an ordered list of named layers, and the seed's architecture.
+"""The network: an ordered list of named layers, and the architecture this project trains.
 
 Parameters live in the layers; ``Network.params`` exposes them under stable
 names (``conv1.W``, ``conv1.b``, ...), which are also the keys of the weights
@@ -101,8 +101,8 @@ class Network:
         return np.concatenate(out) if out else np.zeros((0, 10), np.float32)
 
 
-def seed_architecture():
-    """The seed's network, as a description (see ``Network.from_architecture``).
+def mnist_architecture():
+    """The architecture this project trains and ships for MNIST, as a description (see ``Network.from_architecture``).
 
     (N,28,28,1) conv 5x5 -> (N,24,24,20) pool -> (N,12,12,20)
                 conv 5x5 -> (N,8,8,40)   pool -> (N,4,4,40) -> 640 -> 256 -> 10
@@ -123,6 +123,6 @@ def seed_architecture():
     ]
 
 
-def build_seed_network(seed=0):
-    """The seed's CNN with He-initialised weights from ``seed``."""
-    return Network.from_architecture(seed_architecture(), seed=seed)
+def build_network(seed=0):
+    """The CNN of ``mnist_architecture`` with He-initialised weights from ``seed``."""
+    return Network.from_architecture(mnist_architecture(), seed=seed)

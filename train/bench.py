@@ -1,4 +1,4 @@
-"""Training throughput and single-image inference latency of the seed network under CPython.
+"""Training throughput and single-image inference latency of the network under CPython.
 
     python -m train.bench [--threads N] [--steps 20] [--repeats 5] [--torch-python PATH]
 
@@ -35,16 +35,16 @@ def default_threads():
 
 
 def numpy_training(steps, repeats, warmup, seed=0):
-    """Images/s of each run of ``steps`` training steps of the seed network."""
+    """Images/s of each run of ``steps`` training steps of the network (pycore.network.build_network)."""
     import numpy as np
 
     from pycore.layers import softmax_cross_entropy
-    from pycore.network import build_seed_network
+    from pycore.network import build_network
 
     from .bench_torch import images_per_second
     from .optim import SGD
 
-    net = build_seed_network(seed=seed)
+    net = build_network(seed=seed)
     optimiser = SGD(net.params, momentum=0.9, weight_decay=5e-4)
     rng = np.random.default_rng(seed)
     images = rng.random((BATCH, 28, 28, 1), dtype=np.float32)      # (B, 28, 28, 1)
@@ -75,14 +75,14 @@ def numpy_latency(runs, warmup):
 
     from pycore import weights
     from pycore.inference import Classifier
-    from pycore.network import build_seed_network
+    from pycore.network import build_network
 
     from .evaluate import DEFAULT_WEIGHTS
 
     if DEFAULT_WEIGHTS.is_file():
         classifier = Classifier.from_bytes(DEFAULT_WEIGHTS.read_bytes())
     else:                                         # the time does not depend on the weights
-        classifier = Classifier(build_seed_network(seed=0), {"normalisation": weights.MNIST_NORMALISATION})
+        classifier = Classifier(build_network(seed=0), {"normalisation": weights.MNIST_NORMALISATION})
     image = np.random.default_rng(0).random((1, 28, 28), dtype=np.float32)
     canvas = drawn_canvas()
     timings = []

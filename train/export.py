@@ -15,7 +15,7 @@ import numpy as np
 
 from pycore import weights
 from pycore.inference import Classifier
-from pycore.network import seed_architecture
+from pycore.network import mnist_architecture
 
 from . import data
 from .evaluate import evaluate_reported_sets, format_report
@@ -83,7 +83,7 @@ def export(run, epoch, out, validation_run=None, data_folder=None, weights_file=
         "protocol": ("trained on MNIST training images 0-49,999, each also rotated +15 and -15 degrees "
                      "(150,000), with a fresh random distortion per batch; held-out: training images "
                      "50,000-59,999; test: the official 10,000 test images"),
-        "architecture": seed_architecture(),
+        "architecture": mnist_architecture(),
         "parameters": int(sum(v.size for v in net.params.values())),
         "hyperparameters": state["config"],
         "history": history,

@@ -1,4 +1,4 @@
-"""The built site in Debian's Chromium: the page contract of ARCHITECTURE.md, drawing,
+"""The built site in Debian's Chromium: the page contract of docs/architecture.md, drawing,
 offline use, privacy and error states."""
 import gzip
 import hashlib

@@ -1,5 +1,5 @@
-"""Augmentation (train/augment.py): rotation correctness, the seed's +-15 degree
-expansion, and the random distortion used in training.
+"""Augmentation (train/augment.py): rotation correctness, the fixed +-15 degree
+expansion of the training images, and the random distortion used in training.
 
 Images are smooth synthetic digits (Gaussian blobs and anti-aliased strokes), so
 the bilinear interpolation error is small and known; a wrong sign or a wrong
@@ -126,7 +126,7 @@ def test_rotation_reads_zero_outside_the_image():
     assert np.all(out[CENTRAL] > 0.999)
 
 
-# -- the seed's expansion ------------------------------------------------------------------
+# -- the fixed rotated copies --------------------------------------------------------------
 
 def test_expansion_triples_the_images_and_repeats_the_labels():
     images = digits()

@@ -4,13 +4,13 @@ import pytest
 
 from pycore import weights
 from pycore.inference import PACKED, SHOWN_LAYERS, Classifier
-from pycore.network import build_seed_network
+from pycore.network import build_network
 from pycore.preprocess import flatten_background, to_mnist
 from tests.unit.strokes import draw
 
 
 def classifier():
-    return Classifier.from_bytes(weights.to_bytes(build_seed_network(seed=1)))
+    return Classifier.from_bytes(weights.to_bytes(build_network(seed=1)))
 
 
 def test_classify_returns_probabilities_image_and_timings():

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from pycore import weights
-from pycore.network import build_seed_network
+from pycore.network import build_network
 from train import evaluate as evaluation
 from train.__main__ import DEFAULTS, parse
 from train.optim import SGD, learning_rate
@@ -139,7 +139,7 @@ def test_resume_of_a_run_older_than_a_setting_takes_its_default(tmp_path):
     config = tiny_config(epochs=2)
     next(iter(train(config, images, labels, tmp_path, quiet=True)))   # stopped once epoch 1 is saved
     # age the checkpoint: as if written before --schedule existed
-    net = build_seed_network()
+    net = build_network()
     optimiser = SGD(net.params, momentum=config["momentum"], weight_decay=config["weight_decay"])
     state = load_checkpoint(tmp_path / CHECKPOINT, net, optimiser)
     del state["config"]["schedule"]
@@ -335,10 +335,10 @@ def test_stroke_weight_only_with_validation(capsys):
 def test_init_weights_starts_from_the_given_file(tmp_path):
     """A fine-tuning run begins at the weights it is given, not at a fresh initialisation."""
     from pycore import weights as weights_module
-    from pycore.network import build_seed_network
+    from pycore.network import build_network
     from train.trainer import train as run_training
 
-    start = build_seed_network(seed=7)
+    start = build_network(seed=7)
     path = tmp_path / "start.npz"
     path.write_bytes(weights_module.to_bytes(start))
     rng = np.random.default_rng(0)
@@ -356,7 +356,7 @@ def test_init_seed_shares_the_start_but_not_the_journey(tmp_path):
     """init_seed fixes the He initialisation alone: runs with other seeds start from the same
     weights, then see their own order, dropout and distortions, so they end apart."""
     from pycore import weights as weights_module
-    from pycore.network import build_seed_network
+    from pycore.network import build_network
     images, labels = synthetic_digits(64)
 
     def epoch_one(name, **changes):
@@ -368,7 +368,7 @@ def test_init_seed_shares_the_start_but_not_the_journey(tmp_path):
 
     for name, changes, start_seed in (("own", dict(seed=1), 1), ("shared", dict(seed=1, init_seed=3), 3)):
         still = epoch_one(name + "-lr0", lr=0.0, **changes)          # lr 0: the weights it started from
-        assert same(still, build_seed_network(seed=start_seed).params), name
+        assert same(still, build_network(seed=start_seed).params), name
     a, b = epoch_one("a", seed=1, init_seed=3), epoch_one("b", seed=2, init_seed=3)
     assert not same(a, b)                                             # same start, other journeys
     assert same(a, epoch_one("a-again", seed=1, init_seed=3))         # and each is reproducible
