@@ -1,5 +1,6 @@
 """What build.py puts in dist/ and how `serve` serves it (no browser needed)."""
 import hashlib
+import html.parser
 import importlib.util
 import json
 import tarfile
@@ -95,7 +96,34 @@ def test_pycore_wheel_is_reproducible(site, tmp_path):
 def test_served_with_the_right_mime_type(site, path, mime):
     with urllib.request.urlopen(site.url + path) as response:
         assert response.headers["Content-Type"].split(";")[0] == mime
-        assert response.headers["Content-Security-Policy"] == build.CONTENT_SECURITY_POLICY
+        assert response.headers["Content-Security-Policy"] == build.content_security_policy(site.dist / "index.html")
+
+
+class MetaPolicy(html.parser.HTMLParser):
+    """The content of a page's <meta http-equiv="Content-Security-Policy">, read as a browser does."""
+    policy = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "meta" and (attrs.get("http-equiv") or "").lower() == "content-security-policy":
+            self.policy = attrs.get("content")
+
+
+def test_served_policy_header_is_the_pages_meta(site):
+    """The policy is written once, in index.html; serve sends that very policy as a header."""
+    with urllib.request.urlopen(site.url) as response:
+        header = response.headers["Content-Security-Policy"]
+        reader = MetaPolicy()
+        reader.feed(response.read().decode())
+    assert reader.policy and "default-src 'none'" in reader.policy
+    assert header == reader.policy
+
+
+def test_dist_is_readable_by_a_server_running_as_another_user(site):
+    folders = [site.dist, *(path for path in site.dist.rglob("*") if path.is_dir())]
+    files = [path for path in site.dist.rglob("*") if path.is_file()]
+    assert {path.stat().st_mode & 0o777 for path in folders} == {0o755}
+    assert {path.stat().st_mode & 0o777 for path in files} == {0o644}
 
 
 def test_hash_mismatch_stops_the_build_naming_the_file(tmp_path, monkeypatch):

@@ -211,7 +211,7 @@ def test_no_request_leaves_the_origin(ready_page, site):
     assert foreign == []
     assert not [e for e in page.errors if "Content Security Policy" in e]
     meta = page.get_attribute('meta[http-equiv="Content-Security-Policy"]', "content")
-    assert meta == build.CONTENT_SECURITY_POLICY
+    assert meta == build.content_security_policy(site.dist / "index.html")
     # every URL the page itself loads is relative (the site works under a sub-path); images
     # made in the page are data URLs, which load nothing
     for url in page.eval_on_selector_all("script[src], link[href], img[src]",

@@ -226,12 +226,33 @@ def test_cli_settings_are_parsed_by_their_default_type():
     assert args.out == "somewhere" and args.resume
 
 
-@pytest.mark.parametrize("argv", [["--learning_rate=0.1"], ["--lr"], ["--lr", "0.1"], ["lr=0.1"], ["-lr=0.1"]])
+@pytest.mark.parametrize("argv", [["--learning_rate=0.1"], ["--learning_rate", "0.1"], ["lr=0.1"], ["-lr=0.1"],
+                                  ["--epochs", "2", "3"]])
 def test_cli_rejects_unknown_or_malformed_settings(argv, capsys):
     with pytest.raises(SystemExit) as stop:
         parse(argv)
     assert stop.value.code == 2
     assert "unknown setting" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["--lr"], ["--lr", "--epochs=2"]])
+def test_cli_setting_without_a_value_is_refused(argv, capsys):
+    with pytest.raises(SystemExit) as stop:
+        parse(argv)
+    assert stop.value.code == 2
+    assert "'--lr' needs a value: --lr=VALUE or --lr VALUE" in capsys.readouterr().err
+
+
+def test_cli_settings_given_as_key_space_value():
+    """--key value as well as --key=value, negative numbers and booleans included."""
+    args, config = parse(["--epochs", "2", "--init_seed", "-1", "--augment", "false", "--lr", "1e-3",
+                          "--rotations", "[10, -10]", "--schedule", "constant", "--out", "elsewhere",
+                          "--warmup-epochs", "0", "--shift=1"])
+    assert config == dict(DEFAULTS, epochs=2, init_seed=-1, augment=False, lr=1e-3, rotations=[10, -10],
+                          schedule="constant", warmup_epochs=0.0, shift=1.0)
+    assert args.out == "elsewhere"
+    with pytest.raises(SystemExit):
+        parse(["--init_seed", "-2"])                 # a negative value is a value, and checked as one
 
 
 def test_cli_rejects_an_unknown_schedule_before_loading_data(capsys):
