@@ -51,6 +51,15 @@ class Classifier:
         logits, _ = self.net.forward(self.normalise(images))
         return softmax(logits)
 
+    def map_shapes(self):
+        """The shapes of what the page draws of the network's insides, channels last:
+        {"conv1": [24, 24, 20], "conv2": [8, 8, 40], "dense1": [256], "kernels": [20, 5, 5]}
+        (each of SHOWN_LAYERS' outputs for one image, and the first convolution's filters)."""
+        outputs = {row["name"]: row["output"] for row in self.net.summary()}
+        kernel_h, kernel_w, _, filters = self.net.params["conv1.W"].shape   # (KH, KW, C, F)
+        return {**{name: outputs[layer] for name, layer in SHOWN_LAYERS.items()},
+                "kernels": [filters, kernel_h, kernel_w]}
+
     def kernels(self):
         """The first convolution's learned filters, (20, 5, 5), C-contiguous."""
         return np.ascontiguousarray(np.moveaxis(self.net.params["conv1.W"][:, :, 0, :], -1, 0))

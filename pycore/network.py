@@ -8,6 +8,43 @@ import numpy as np
 
 from .layers import LAYER_TYPES, Conv2D, softmax, softmax_cross_entropy
 
+INPUT_SHAPE = (28, 28, 1)    # one image, channels last: what every layer's output shape starts from
+
+
+def output_shape(entry, shape):
+    """The output shape (channels last, no batch axis) of the layer ``entry`` describes
+    (see ``Network.architecture``) for an input of ``shape``."""
+    kind = entry["type"]
+    if kind == "Conv2D":                               # valid convolution, stride 1
+        k = entry["kernel_size"]
+        return [shape[0] - k + 1, shape[1] - k + 1, entry["out_channels"]]
+    if kind == "MaxPool2D":                            # 2x2 windows, stride 2
+        return [shape[0] // 2, shape[1] // 2, shape[2]]
+    if kind == "Flatten":
+        return [int(np.prod(shape))]
+    if kind == "Dense":
+        return [entry["out_features"]]
+    return list(shape)                                 # ReLU, Dropout: elementwise
+
+
+def what_it_does(entry, last=False):
+    """A layer in words, as the page's layer table says it; the last Dense ends in softmax."""
+    kind = entry["type"]
+    if kind == "Conv2D":
+        k = entry["kernel_size"]
+        return f"{entry['out_channels']} filters {k}×{k} over {entry['in_channels']} channel(s), stride 1"
+    if kind == "MaxPool2D":
+        return "max over 2×2, stride 2"
+    if kind == "Dropout":
+        return f"drops {100 * entry['p']:.0f} % while training only"
+    if kind == "ReLU":
+        return "max(0, x)"
+    if kind == "Flatten":
+        return "to one vector"
+    if kind == "Dense":
+        return f"fully connected {entry['in_features']} → {entry['out_features']}" + (", then softmax" if last else "")
+    return ""
+
 
 class Network:
     """Layers applied in order. ``layers`` is a list of (name, layer) pairs."""
@@ -42,6 +79,20 @@ class Network:
     def architecture(self):
         """A JSON-able list describing every layer, enough to rebuild the network."""
         return [{"name": name, **layer.describe()} for name, layer in self.layers]
+
+    def summary(self, input_shape=INPUT_SHAPE):
+        """The network layer by layer, as the page's layer table shows it: the input, then
+        each layer in order, as {"name", "type", "does" (in words), "output" (its shape,
+        channels last, without the batch axis), "parameters" (how many numbers it learns)}."""
+        shape = list(input_shape)
+        rows = [{"name": "input", "type": "", "does": "28×28 grey image, normalised", "output": shape,
+                 "parameters": 0}]
+        for i, (entry, (_, layer)) in enumerate(zip(self.architecture(), self.layers, strict=True)):
+            shape = output_shape(entry, shape)
+            rows.append({"name": entry["name"], "type": entry["type"],
+                         "does": what_it_does(entry, last=i == len(self.layers) - 1),
+                         "output": shape, "parameters": int(sum(v.size for v in layer.params.values()))})
+        return rows
 
     @classmethod
     def from_architecture(cls, spec, seed=0):

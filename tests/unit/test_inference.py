@@ -79,3 +79,13 @@ def test_classify_pixels_packs_what_classify_gives():
     assert clf.classify_pixels(blank.tobytes(), 50, 50) is None
     with pytest.raises(ValueError):
         clf.classify_pixels(blank.tobytes(), 50, 49)        # not height * width * 4 bytes
+
+
+def test_map_shapes_are_the_shown_layers_and_filters_channels_last():
+    clf = classifier()
+    shapes = clf.map_shapes()
+    assert shapes == {"conv1": [24, 24, 20], "conv2": [8, 8, 40], "dense1": [256], "kernels": [20, 5, 5]}
+    prediction = clf.classify(draw("seven"), activations=True)
+    for name in SHOWN_LAYERS:
+        assert list(prediction.activations[name].shape) == shapes[name], name
+    assert list(clf.kernels().shape) == shapes["kernels"]

@@ -124,3 +124,28 @@ def test_loading_weights_needs_no_random_numbers(tmp_path):
             "assert 'numpy.random' not in sys.modules, 'numpy.random was imported'\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_summary_gives_each_layers_real_output_shape_and_parameter_count():
+    """Network.summary, which the page's layer table shows, against a real forward pass."""
+    net = build_network(seed=0)
+    rows = net.summary()
+    assert rows[0] == {"name": "input", "type": "", "does": "28×28 grey image, normalised", "output": [28, 28, 1],
+                       "parameters": 0}
+    assert [row["name"] for row in rows[1:]] == [name for name, _ in net.layers]
+    x = small_images(2)                                             # (2, 28, 28, 1)
+    for row, (name, layer) in zip(rows[1:], net.layers, strict=True):
+        x, _ = layer.forward(x)
+        assert row["output"] == list(x.shape[1:]), name
+        assert row["parameters"] == sum(v.size for k, v in net.params.items() if k.startswith(f"{name}.")), name
+        assert row["type"] == type(layer).__name__
+        assert set(row) == {"name", "type", "does", "output", "parameters"}
+    assert sum(row["parameters"] for row in rows) == sum(v.size for v in net.params.values()) == 187226
+    does = {row["name"]: row["does"] for row in rows}
+    assert does["conv1"] == "20 filters 5×5 over 1 channel(s), stride 1"
+    assert does["conv2"] == "40 filters 5×5 over 20 channel(s), stride 1"
+    assert does["pool1"] == "max over 2×2, stride 2"
+    assert does["drop1"] == "drops 20 % while training only"
+    assert does["relu1"] == "max(0, x)" and does["flatten"] == "to one vector"
+    assert does["dense1"] == "fully connected 640 → 256"
+    assert does["dense2"] == "fully connected 256 → 10, then softmax"
