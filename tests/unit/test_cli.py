@@ -1,6 +1,5 @@
 """The command lines' answers to what a user can get wrong (train, train.evaluate, build.py
 serve) and what --help says: one line naming the problem, a non-zero exit, no traceback."""
-import errno
 import json
 import os
 import socket
@@ -148,31 +147,31 @@ def test_evaluate_errors_come_before_the_data_and_without_a_traceback(tmp_path):
 
 # -- build.py serve ------------------------------------------------------------------------------
 
-def test_serve_on_a_port_in_use_says_so(monkeypatch, capsys):
+@pytest.fixture
+def taken_port():
+    """A port on 127.0.0.1 that something already listens on."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        yield taken.getsockname()[1]
+
+
+IN_USE = "serve: port {} on 127.0.0.1 is already in use (another server? try --port N)"
+
+
+def test_serve_on_a_port_in_use_says_so(taken_port, monkeypatch, capsys):
     monkeypatch.setattr(build, "needs_build", lambda *args: False)
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        assert build.main(["serve", "--port", str(port)]) == 1
-    err = capsys.readouterr().err
-    assert err.strip() == f"serve: port {port} on 127.0.0.1 is already in use (another server? try --port N)"
+    assert build.main(["serve", "--port", str(taken_port)]) == 1
+    assert capsys.readouterr().err.strip() == IN_USE.format(taken_port)
 
 
-def test_serve_on_a_port_in_use_from_the_command_line(tmp_path):
-    """No traceback: the same check through the script (a built dist/ is not needed to fail)."""
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        code = ("import sys, build; build.needs_build = lambda *a: False; "
-                f"sys.exit(build.main(['serve', '--port', '{port}']))")
-        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
-    assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    assert proc.stderr.strip().splitlines() == [f"serve: port {port} on 127.0.0.1 is already in use "
-                                                "(another server? try --port N)"]
-    assert errno.EADDRINUSE
+def test_serve_on_a_port_in_use_from_the_command_line(taken_port, tmp_path):
+    """No traceback: the same check through a fresh interpreter (no built dist/ needed to fail)."""
+    code = ("import sys, build; build.needs_build = lambda *a: False; "
+            f"sys.exit(build.main(['serve', '--port', '{taken_port}']))")
+    status, _, err = run_module("-c", code, cwd=tmp_path)
+    assert status == 1 and "Traceback" not in err
+    assert err.strip().splitlines() == [IN_USE.format(taken_port)]
 
 
 def test_built_folders_are_755_and_files_644(tmp_path):
