@@ -35,20 +35,23 @@ from __future__ import annotations
 
 import argparse
 import base64
+import errno
 import functools
 import gzip
 import hashlib
+import html
 import http.server
 import io
+import itertools
 import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tarfile
 import tempfile
-import struct
 import threading
 import tomllib
 import urllib.request
@@ -86,13 +89,11 @@ SKIP_SUFFIXES = {".pyc", ".pyo", ".swp"}
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: the same sources give the same wheel
 SW_VERSION_PLACEHOLDER = "__MANIFEST_VERSION__"
 
-# The policy of web/index.html's <meta http-equiv="Content-Security-Policy"> (see the comment
-# there for what Pyodide needs); `serve` also sends it as a header, which is what governs
-# the worker's own script context. A test checks that the two agree.
-CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; "
-                           "worker-src 'self'; connect-src 'self'; img-src 'self' data:; "
-                           "style-src 'self'; manifest-src 'self'; base-uri 'none'; "
-                           "form-action 'none'")
+# The Content-Security-Policy is written once, in web/index.html's <meta http-equiv> (see the
+# comment there for what Pyodide needs); `serve` reads it from the built index.html and also
+# sends it as a header, which is what governs the worker's own script context.
+CSP_META = re.compile(r'<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]*)"', re.IGNORECASE)
+DIR_MODE, FILE_MODE = 0o755, 0o644   # dist/ readable by a web server running as another user
 
 MIME_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -118,6 +119,12 @@ class BuildError(RuntimeError):
 
 
 # ---------------------------------------------------------------------------- helpers
+
+def content_security_policy(index_html: Path) -> str | None:
+    """The policy of the page's <meta http-equiv="Content-Security-Policy">, None without one."""
+    match = CSP_META.search(index_html.read_text(encoding="utf-8")) if index_html.is_file() else None
+    return html.unescape(match.group(1)) if match else None
+
 
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
@@ -307,8 +314,8 @@ def png_bytes(rgba) -> bytes:
 
 def icon_pixels(side: int, maskable: bool):
     """The favicon drawn at side x side pixels, anti-aliased (2x2 to 4x4 samples a pixel)."""
-    try:
-        import numpy as np   # the project's one dependency; only needed here
+    try:                     # NumPy: the project's one dependency, only needed here
+        import numpy as np
     except ImportError as error:
         raise BuildError("NumPy is needed to draw the PNG icons: pip install numpy") from error
 
@@ -323,7 +330,7 @@ def icon_pixels(side: int, maskable: bool):
     curve = ((1 - t) ** 3 * p0 + 3 * (1 - t) ** 2 * t * p1 + 3 * (1 - t) * t ** 2 * p2 + t ** 3 * p3)
     points = np.concatenate([curve, np.array(ICON_LINE[1:], float)])
     distance = np.full(gx.shape, np.inf)
-    for (x0, y0), (x1, y1) in zip(points[:-1], points[1:]):
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
         dx, dy = x1 - x0, y1 - y0
         u = np.clip(((gx - x0) * dx + (gy - y0) * dy) / max(dx * dx + dy * dy, 1e-12), 0, 1)
         distance = np.minimum(distance, np.hypot(gx - (x0 + u * dx), gy - (y0 + u * dy)))
@@ -358,7 +365,7 @@ def write_icons(folder: Path) -> list[Path]:
 
 def pycore_version(source: Path = PYCORE) -> str:
     """pycore.__version__ as written in pycore/__init__.py, else the project's version."""
-    match = re.search(r"^__version__\s*=\s*[\"']([^\"']+)[\"']", 
+    match = re.search(r"^__version__\s*=\s*[\"']([^\"']+)[\"']",
                       (source / "__init__.py").read_text(), re.MULTILINE)
     if match:
         return match.group(1)
@@ -390,8 +397,8 @@ def build_pycore_wheel(out_dir: Path, source: Path = PYCORE) -> Path:
         "Summary: The MNIST draw-a-digit CNN core: pure Python + NumPy\n"
         "Requires-Python: >=3.12\nRequires-Dist: numpy\n").encode()))
     entries.append((f"{info}/WHEEL", (
-        "Wheel-Version: 1.0\nGenerator: mnist-draw build.py\n"
-        "Root-Is-Purelib: true\nTag: py3-none-any\n").encode()))
+        b"Wheel-Version: 1.0\nGenerator: mnist-draw build.py\n"
+        b"Root-Is-Purelib: true\nTag: py3-none-any\n")))
     entries.append((f"{info}/top_level.txt", b"pycore\n"))
     record = "".join(f"{path},{_record_hash(data)},{len(data)}\n" for path, data in entries)
     entries.append((f"{info}/RECORD", (record + f"{info}/RECORD,,\n").encode()))
@@ -471,8 +478,8 @@ def py_compile_numpy(wheel: Path, cache: Path) -> Path:
 def numpy_archive(compiled_wheel: Path) -> Path:
     """The py-compiled wheel's files as one gzipped tar (ustar, sorted, mtime 0: the same
     bytes every time), cached beside it. The worker gunzips it with the browser's own
-    DecompressionStream and writes the files itself, 0.3 s sooner than Pyodide unpacking
-    338 deflated zip members in Python. Pyodide's loadPackage reads it too (format gztar)."""
+    DecompressionStream and writes the files itself, sooner than Pyodide unpacking the
+    wheel's hundreds of deflated zip members in Python. Pyodide's loadPackage reads it too (format gztar)."""
     cached = compiled_wheel.with_name(NUMPY_ARCHIVE)
     if cached.is_file():
         return cached
@@ -649,6 +656,7 @@ def build(dist: Path = DIST, model_dir: Path | None = None, numpy_wheel: Path | 
             "files": entries,
         }
         (stage / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+        open_to_readers(stage)
 
         if dist.exists():
             old = dist.with_name(dist.name + ".old")
@@ -662,6 +670,15 @@ def build(dist: Path = DIST, model_dir: Path | None = None, numpy_wheel: Path | 
         shutil.rmtree(stage, ignore_errors=True)
         raise
     return manifest
+
+
+def open_to_readers(top: Path) -> None:
+    """Folders 755 and files 644 below and including ``top``: the staging folder is made
+    private (mkdtemp's 700) and copies keep the umask's bits, but a web server that runs as
+    another user must be able to read the site."""
+    top.chmod(DIR_MODE)
+    for path in top.rglob("*"):
+        path.chmod(DIR_MODE if path.is_dir() else FILE_MODE)
 
 
 def needs_build(dist: Path = DIST, model_dir: Path | None = None) -> bool:
@@ -681,11 +698,13 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
     extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **MIME_TYPES}
     protocol_version = "HTTP/1.1"    # keep-alive: one connection for the page's requests
     quiet = False
+    policy = None                    # the built index.html's Content-Security-Policy (make_server)
 
     def end_headers(self):
         self.send_header("Cache-Control", "no-cache")
         self.send_header("X-Content-Type-Options", "nosniff")
-        self.send_header("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        if self.policy:
+            self.send_header("Content-Security-Policy", self.policy)
         super().end_headers()
 
     def log_message(self, format, *args):
@@ -703,7 +722,9 @@ class SiteServer(http.server.ThreadingHTTPServer):
 
 
 def make_server(dist: Path = DIST, port: int = 8000, quiet: bool = False):
-    handler = functools.partial(type("Handler", (SiteHandler,), {"quiet": quiet}),
+    """The site's server on 127.0.0.1:port (0: a free port); OSError if the port is taken."""
+    policy = content_security_policy(dist / "index.html")
+    handler = functools.partial(type("Handler", (SiteHandler,), {"quiet": quiet, "policy": policy}),
                                 directory=str(dist))
     return SiteServer(("127.0.0.1", port), handler)
 
@@ -739,7 +760,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"build failed: {error}", file=sys.stderr)
         return 1
     if args.command == "serve":
-        server = make_server(DIST, args.port)
+        try:
+            server = make_server(DIST, args.port)
+        except OSError as error:
+            taken = error.errno == errno.EADDRINUSE
+            print(f"serve: port {args.port} on 127.0.0.1 is " + ("already in use (another server? try --port N)"
+                  if taken else f"not available: {error.strerror or error}"), file=sys.stderr)
+            return 1
         print(f"serving dist/ at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)",
               flush=True)
         try:

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# The two commands a new machine needs (Debian, Python 3.12, node/npm):
+# The commands a new machine needs (Debian, Python 3.12, node/npm):
 #
-#   ./run.sh serve [--port N]   set up, build dist/ and serve the app on 127.0.0.1
-#   ./run.sh test  [pytest args] set up (Chromium included) and run every test
+#   ./run.sh serve [--port N]    set up, build dist/ and serve the app on 127.0.0.1
+#   ./run.sh lint                set up and lint: ruff (Python), Biome (JavaScript)
+#   ./run.sh unit  [pytest args] set up and run the tests that need no download and no
+#                                browser: CPython's (pytest -m "not model and not parity
+#                                and not e2e") and Node's (tests/js/*.test.js)
+#   ./run.sh test  [pytest args] set up (Chromium included), lint, build, and run every
+#                                test: Node's, then the whole pytest suite
 #
 # Set-up is idempotent: a virtual environment in .venv with the project and its
 # dev extra; for the tests, Debian's chromium if /usr/bin/chromium is missing.
@@ -44,6 +49,23 @@ setup_chromium() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 }
 
+# Biome and Node are given only the folders and files that exist (tests/js may not yet).
+lint() {    # both linters always run; fails if either finds a problem
+    local status=0 folders=()
+    .venv/bin/ruff check . || status=$?
+    for folder in web tests/js; do [ -d "$folder" ] && folders+=("$folder"); done
+    .venv/bin/biome lint "${folders[@]}" || status=$?
+    return "$status"
+}
+
+node_tests() {
+    local files=(tests/js/*.test.js)
+    if [ ! -e "${files[0]}" ]; then
+        echo "no JavaScript tests (tests/js/*.test.js)"; return
+    fi
+    node --test "${files[@]}"    # the files themselves: Node 20 reads no glob, Node 22 no folder
+}
+
 command="${1:-}"
 shift || true
 case "$command" in
@@ -51,14 +73,30 @@ case "$command" in
         setup_python
         exec .venv/bin/python build.py serve "$@"
         ;;
+    lint)
+        setup_python
+        lint
+        ;;
+    unit)
+        setup_python
+        node_tests
+        exec .venv/bin/python -m pytest -m "not model and not parity and not e2e" "$@"
+        ;;
     test)
         setup_python
         setup_chromium
+        linted=0
+        lint || { linted=$?; echo "lint found problems (above); the tests run all the same" >&2; }
         .venv/bin/python build.py
-        exec .venv/bin/python -m pytest "$@"
+        node_tests
+        tested=0
+        .venv/bin/python -m pytest "$@" || tested=$?    # last, so its summary is the closing line
+        [ "$tested" -ne 0 ] && exit "$tested"
+        exit "$linted"
         ;;
     *)
-        echo "usage: ./run.sh serve [--port N] | ./run.sh test [pytest args]" >&2
+        echo "usage: ./run.sh serve [--port N] | ./run.sh lint | ./run.sh unit [pytest args]" \
+             "| ./run.sh test [pytest args]" >&2
         exit 2
         ;;
 esac

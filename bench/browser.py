@@ -1,6 +1,6 @@
 """Browser benchmark: the built site in Debian's Chromium, figures printed, nothing asserted.
 
-    python bench/browser.py [--starts 5] [--predictions 200] [--activations both|on|off]
+    python -m bench.browser [--starts 5] [--predictions 200] [--activations both|on|off]
 
 Prints
   - cold start to `ready` (fresh profile, nothing cached; median of --starts runs) with
@@ -19,22 +19,13 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import importlib.util
 import os
 import shutil
 import statistics
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).absolute().parents[1]
-
-
-def load_harness():
-    spec = importlib.util.spec_from_file_location("mnist_draw_harness", ROOT / "tests/e2e/harness.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["mnist_draw_harness"] = module
-    spec.loader.exec_module(module)
-    return module
+from tests.e2e import harness
 
 
 def percentile(values, q):
@@ -49,21 +40,16 @@ def ready_time_ms(page) -> float:
 def cold_starts(browser, url, harness, runs):
     times, stages = [], []
     for _ in range(runs):
-        context = browser.new_context(service_workers="block")
-        page = context.new_page()
-        page.goto(url)
-        harness.wait_ready(page)
+        page = harness.open_ready_page(browser, url)
         times.append(ready_time_ms(page))
         stages.append(page.evaluate("window.mnistDraw.info.stageMs"))
-        context.close()
+        page.context.close()
     return times, stages
 
 
 def cached_starts(browser, url, harness, runs):
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(url)
-    harness.wait_ready(page)
+    context = browser.new_context()                 # service workers allowed: the cache is the point
+    page = harness.open_ready_page(context, url)
     page.wait_for_selector("body[data-offline=ready]", timeout=60_000)
     times = []
     for _ in range(runs):
@@ -83,10 +69,8 @@ def prediction_latency(browser, url, harness, count, modes):
     The digits in DIGITS are drawn with the mouse once each and their input canvases kept;
     before every prediction the next one is put back, so each prediction shows another
     digit than the one before (bars, values and maps change, as while drawing)."""
-    context = browser.new_context(service_workers="block")
-    page = context.new_page()
-    page.goto(url)
-    harness.wait_ready(page)
+    page = harness.open_ready_page(browser, url)
+    context = page.context
     digits = []
     for digit in DIGITS:
         page.click("#clear")
@@ -109,7 +93,7 @@ def prediction_latency(browser, url, harness, count, modes):
         return out;
     }""", [count, flags, digits])
     context.close()
-    return canvas, dict(zip(modes, samples))
+    return canvas, dict(zip(modes, samples, strict=True))
 
 
 def shipped_bytes(dist: Path, manifest: dict):
@@ -134,14 +118,13 @@ def summary(values):
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.browser", description=__doc__.split("\n\n")[0])
     parser.add_argument("--starts", type=int, default=5)
     parser.add_argument("--predictions", type=int, default=200)
     parser.add_argument("--activations", choices=["both", "on", "off"], default="both",
                         help="latency without (off) and/or with (on) the layers' activations")
     parser.add_argument("--no-starts", action="store_true", help="skip the start-up figures")
     args = parser.parse_args(argv)
-    harness = load_harness()
     from playwright.sync_api import sync_playwright
 
     workdir = harness.new_workdir()

@@ -1,7 +1,7 @@
 """pycore: a convolutional network in pure NumPy, the same files under CPython and Pyodide.
 
     layers      forward/backward pairs: Conv2D, MaxPool2D, ReLU, Dropout, Flatten, Dense, softmax loss
-    network     Network (named layers, params, grads, predict) and the seed architecture
+    network     Network (named layers, params, grads, predict) and mnist_architecture
     weights     .npz bytes <-> network, validated, no pickle
     preprocess  canvas RGBA -> MNIST-style 28x28
     inference   Classifier: canvas pixels -> probabilities + the 28x28 the network saw

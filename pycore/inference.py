@@ -7,7 +7,6 @@ from . import weights
 from .layers import softmax
 from .preprocess import flatten_background, to_mnist
 
-
 # What the page shows of the network's insides: layer outputs after each ReLU.
 SHOWN_LAYERS = {"conv1": "relu1", "conv2": "relu2", "dense1": "relu3"}
 
@@ -51,6 +50,15 @@ class Classifier:
         """(N, 28, 28) images in [0, 1] -> (N, 10) class probabilities."""
         logits, _ = self.net.forward(self.normalise(images))
         return softmax(logits)
+
+    def map_shapes(self):
+        """The shapes of what the page draws of the network's insides, channels last:
+        {"conv1": [24, 24, 20], "conv2": [8, 8, 40], "dense1": [256], "kernels": [20, 5, 5]}
+        (each of SHOWN_LAYERS' outputs for one image, and the first convolution's filters)."""
+        outputs = {row["name"]: row["output"] for row in self.net.summary()}
+        kernel_h, kernel_w, _, filters = self.net.params["conv1.W"].shape   # (KH, KW, C, F)
+        return {**{name: outputs[layer] for name, layer in SHOWN_LAYERS.items()},
+                "kernels": [filters, kernel_h, kernel_w]}
 
     def kernels(self):
         """The first convolution's learned filters, (20, 5, 5), C-contiguous."""

@@ -1,4 +1,4 @@
-"""The network: an ordered list of named layers, and the seed's architecture.
+"""The network: an ordered list of named layers, and the architecture this project trains.
 
 Parameters live in the layers; ``Network.params`` exposes them under stable
 names (``conv1.W``, ``conv1.b``, ...), which are also the keys of the weights
@@ -7,6 +7,43 @@ file and all an optimiser ever sees.
 import numpy as np
 
 from .layers import LAYER_TYPES, Conv2D, softmax, softmax_cross_entropy
+
+INPUT_SHAPE = (28, 28, 1)    # one image, channels last: what every layer's output shape starts from
+
+
+def output_shape(entry, shape):
+    """The output shape (channels last, no batch axis) of the layer ``entry`` describes
+    (see ``Network.architecture``) for an input of ``shape``."""
+    kind = entry["type"]
+    if kind == "Conv2D":                               # valid convolution, stride 1
+        k = entry["kernel_size"]
+        return [shape[0] - k + 1, shape[1] - k + 1, entry["out_channels"]]
+    if kind == "MaxPool2D":                            # 2x2 windows, stride 2
+        return [shape[0] // 2, shape[1] // 2, shape[2]]
+    if kind == "Flatten":
+        return [int(np.prod(shape))]
+    if kind == "Dense":
+        return [entry["out_features"]]
+    return list(shape)                                 # ReLU, Dropout: elementwise
+
+
+def what_it_does(entry, last=False):
+    """A layer in words, as the page's layer table says it; the last Dense ends in softmax."""
+    kind = entry["type"]
+    if kind == "Conv2D":
+        k = entry["kernel_size"]
+        return f"{entry['out_channels']} filters {k}×{k} over {entry['in_channels']} channel(s), stride 1"
+    if kind == "MaxPool2D":
+        return "max over 2×2, stride 2"
+    if kind == "Dropout":
+        return f"drops {100 * entry['p']:.0f} % while training only"
+    if kind == "ReLU":
+        return "max(0, x)"
+    if kind == "Flatten":
+        return "to one vector"
+    if kind == "Dense":
+        return f"fully connected {entry['in_features']} → {entry['out_features']}" + (", then softmax" if last else "")
+    return ""
 
 
 class Network:
@@ -42,6 +79,20 @@ class Network:
     def architecture(self):
         """A JSON-able list describing every layer, enough to rebuild the network."""
         return [{"name": name, **layer.describe()} for name, layer in self.layers]
+
+    def summary(self, input_shape=INPUT_SHAPE):
+        """The network layer by layer, as the page's layer table shows it: the input, then
+        each layer in order, as {"name", "type", "does" (in words), "output" (its shape,
+        channels last, without the batch axis), "parameters" (how many numbers it learns)}."""
+        shape = list(input_shape)
+        rows = [{"name": "input", "type": "", "does": "28×28 grey image, normalised", "output": shape,
+                 "parameters": 0}]
+        for i, (entry, (_, layer)) in enumerate(zip(self.architecture(), self.layers, strict=True)):
+            shape = output_shape(entry, shape)
+            rows.append({"name": entry["name"], "type": entry["type"],
+                         "does": what_it_does(entry, last=i == len(self.layers) - 1),
+                         "output": shape, "parameters": int(sum(v.size for v in layer.params.values()))})
+        return rows
 
     @classmethod
     def from_architecture(cls, spec, seed=0):
@@ -83,7 +134,7 @@ class Network:
         """Gradients of every parameter, named as in ``params``, from dloss/dlogits."""
         grads = {}
         dout = dlogits
-        for (name, layer), cache in zip(reversed(self.layers), reversed(caches)):
+        for (name, layer), cache in zip(reversed(self.layers), reversed(caches), strict=True):
             dout, layer_grads = layer.backward(dout, cache)
             for key, g in layer_grads.items():
                 grads[f"{name}.{key}"] = g
@@ -101,8 +152,8 @@ class Network:
         return np.concatenate(out) if out else np.zeros((0, 10), np.float32)
 
 
-def seed_architecture():
-    """The seed's network, as a description (see ``Network.from_architecture``).
+def mnist_architecture():
+    """The architecture this project trains and ships for MNIST, as a description (see ``Network.from_architecture``).
 
     (N,28,28,1) conv 5x5 -> (N,24,24,20) pool -> (N,12,12,20)
                 conv 5x5 -> (N,8,8,40)   pool -> (N,4,4,40) -> 640 -> 256 -> 10
@@ -123,6 +174,6 @@ def seed_architecture():
     ]
 
 
-def build_seed_network(seed=0):
-    """The seed's CNN with He-initialised weights from ``seed``."""
-    return Network.from_architecture(seed_architecture(), seed=seed)
+def build_network(seed=0):
+    """The CNN of ``mnist_architecture`` with He-initialised weights from ``seed``."""
+    return Network.from_architecture(mnist_architecture(), seed=seed)

@@ -110,12 +110,12 @@ def centre_in_field(digit):
     centre = (FIELD - 1) / 2                          # 13.5: between pixels 13 and 14
     top = min(max(centre - com_row, 0.0), FIELD - h)  # keep the whole digit inside the field
     left = min(max(centre - com_col, 0.0), FIELD - w)
-    t, l = int(np.floor(top)), int(np.floor(left))
-    ft, fl = top - t, left - l
+    row, col = int(np.floor(top)), int(np.floor(left))
+    ft, fl = top - row, left - col
     field = np.zeros((FIELD + 1, FIELD + 1), np.float32)
     for dr, wr in ((0, 1 - ft), (1, ft)):
         for dc, wc in ((0, 1 - fl), (1, fl)):
-            field[t + dr:t + dr + h, l + dc:l + dc + w] += (wr * wc) * digit
+            field[row + dr:row + dr + h, col + dc:col + dc + w] += (wr * wc) * digit
     return field[:FIELD, :FIELD]                      # the extra row/column only ever gets weight 0
 
 

@@ -1,7 +1,6 @@
-"""The matrix product of the forward passes (layers) and of preprocessing's resizes.
-
-Which loop computes it depends on where pycore runs: BLAS under CPython, einsum in the
-browser, where Pyodide's NumPy has no BLAS.
+"""Picks the matrix product for the platform pycore runs on: BLAS (``np.matmul``) under
+CPython, einsum in the browser, where Pyodide's NumPy has no BLAS. The forward passes
+(layers) and preprocessing's resizes call ``matmul`` from here.
 """
 import sys
 
@@ -12,10 +11,10 @@ def einsum_matmul(a, b):
     """``a @ b`` for 2-D arrays, computed by einsum's contiguous inner loops.
 
     Pyodide's NumPy has no BLAS: there ``@`` is a plain triple loop, and einsum does the
-    same product about twice as fast (one image, under Node: conv2's (64, 500) @ (500, 40)
-    1.3 -> 0.8 ms, dense1's (1, 640) @ (640, 256) 0.28 -> 0.08 ms). A one-row product
-    accumulates along ``b``'s contiguous rows; a taller one takes dot products of ``a``'s
-    rows with ``b``'s columns, made contiguous first (a copy of the weights, 80 KB at most).
+    same product faster (measured on conv2's and dense1's products of one image under
+    Node; docs/performance.md has the figures). A one-row product accumulates along
+    ``b``'s contiguous rows; a taller one takes dot products of ``a``'s rows with ``b``'s
+    columns, made contiguous first (a copy of the weights, 80 KB at most).
     """
     if a.shape[0] == 1:
         return np.einsum("ij,jk->ik", a, b)

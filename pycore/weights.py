@@ -11,7 +11,7 @@ import zlib
 
 import numpy as np
 
-from .network import Network, seed_architecture
+from .network import Network, mnist_architecture
 
 FORMAT_VERSION = 1
 META_KEY = "__meta__"
@@ -37,11 +37,11 @@ def to_bytes(net, metadata=None):
 def from_bytes(data, architecture=None):
     """Load a network from .npz bytes; returns (network, metadata).
 
-    The file must describe ``architecture`` (default: the seed's) and hold every
+    The file must describe ``architecture`` (default: network.mnist_architecture) and hold every
     parameter with its exact shape and float32 dtype, and nothing else.
     Anything wrong raises WeightsError naming the problem.
     """
-    expected = seed_architecture() if architecture is None else architecture
+    expected = mnist_architecture() if architecture is None else architecture
     try:
         with np.load(io.BytesIO(bytes(data)), allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}

@@ -14,7 +14,7 @@ def keep_freed_memory():
 
     Every training step allocates the same large im2col matrices; by default glibc
     unmaps them on free and the next step pays a page fault per 4 KB page again,
-    which costs about a third of the step. (No effect off Linux/glibc.)
+    a large share of every step. (No effect off Linux/glibc.)
     """
     if not sys.platform.startswith("linux"):
         return

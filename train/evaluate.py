@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from pycore.inference import Classifier
+from pycore.weights import WeightsError
+
 from . import augment, data
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "web" / "model" / "mnist-cnn.npz"
@@ -70,6 +72,34 @@ def format_report(results):
     return "\n".join(lines)
 
 
+def fail(parser, message):
+    """Stop with one line naming the problem (no usage, no traceback) and exit status 2."""
+    parser.exit(2, f"{parser.prog}: error: {message}\n")
+
+
+def load_classifier(parser, path):
+    """The Classifier of a weights file, or stop with a line naming the file and what is wrong."""
+    try:
+        return Classifier.from_bytes(Path(path).read_bytes())
+    except FileNotFoundError:
+        fail(parser, f"{path}: no such weights file")
+    except OSError as error:
+        fail(parser, f"{path}: cannot be read ({error.strerror or error})")
+    except WeightsError as error:
+        fail(parser, f"{path}: not a usable weights file: {error}")
+
+
+def validation_slice(parser, text):
+    """START:STOP of --validation as two whole numbers within the training file's 60,000 images."""
+    try:
+        start, stop = (int(n) for n in text.split(":"))
+    except ValueError:
+        fail(parser, f"--validation={text}: expected START:STOP, two whole numbers (e.g. 40000:50000)")
+    if not 0 <= start < stop <= 60000:
+        fail(parser, f"--validation={text}: a slice START < STOP of the training images 0-60,000")
+    return start, stop
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m train.evaluate", description=__doc__.split("\n")[0])
     parser.add_argument("weights", nargs="*", default=[str(DEFAULT_WEIGHTS)], help=".npz weights file(s)")
@@ -84,11 +114,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.stroke_weight and not args.validation:
         parser.error("--stroke_weight changes the images, so it goes only with --validation, never the reported sets")
+    start, stop = validation_slice(parser, args.validation) if args.validation else (None, None)
+    classifiers = {path: load_classifier(parser, path) for path in args.weights}   # every file, before the data
     dataset = data.load(args.data)
-    for path in args.weights:
-        classifier = Classifier.from_bytes(Path(path).read_bytes())
+    for path, classifier in classifiers.items():
         if args.validation:
-            start, stop = (int(n) for n in args.validation.split(":"))
             images = reweighted(dataset["train_images"][start:stop], args.stroke_weight)
             r = evaluate(classifier, images, dataset["train_labels"][start:stop])
             changed = f", strokes {args.stroke_weight:+g} px" if args.stroke_weight else ""

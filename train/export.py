@@ -1,10 +1,16 @@
 """Evaluate a training run's chosen epoch once and write the shipped model.
 
     python -m train.export --run runs/main [--epoch N] [--validation-run runs/val] [--out web/model]
+    python -m train.export --refresh [--out web/model]
 
 The epoch defaults to the one the validation run scored best on (ties: the
 later one); held-out (images 50,000-59,999) and official test accuracy are
 measured here, once, after the choice is made.
+
+metrics.json also holds what the page's About section shows of the network and its
+training ("layers", "settings": see page_facts); --refresh rewrites only those two in
+an existing metrics.json, from its weights file and recorded settings, without
+evaluating or training anything.
 """
 import argparse
 import hashlib
@@ -15,8 +21,10 @@ import numpy as np
 
 from pycore import weights
 from pycore.inference import Classifier
-from pycore.network import seed_architecture
+from pycore.network import mnist_architecture
+
 from . import data
+from .__main__ import about_rows
 from .evaluate import evaluate_reported_sets, format_report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +48,43 @@ def validation_choice(config):
     total, held = config["train_images"], config["validation"]
     return (f"best validation accuracy (images {total - held:,}-{total - 1:,}; "
             f"that run trained on images 0-{total - held - 1:,} and their rotated copies)")
+
+
+def page_facts(net, hyperparameters):
+    """What the page's About section shows, as pycore and train know it (the page never
+    recomputes it): "layers", the network layer by layer (pycore.network.Network.summary),
+    and "settings", the recorded training settings as rows of words (train.__main__.about_rows)."""
+    return {"layers": net.summary(), "settings": about_rows(hyperparameters)}
+
+
+def with_page_facts(metrics, net):
+    """``metrics`` with page_facts put in: "layers" after "parameters" and "settings" after
+    "hyperparameters" (replaced where they are already), every other key as it was."""
+    facts = page_facts(net, metrics["hyperparameters"])
+    after = {"parameters": "layers", "hyperparameters": "settings"}
+    out = {}
+    for key, value in metrics.items():
+        if key in facts:
+            continue
+        out[key] = value
+        if key in after:
+            out[after[key]] = facts[after[key]]
+    return out
+
+
+def write_metrics(path, metrics):
+    # compact: the page downloads it
+    Path(path).write_text(json.dumps(metrics, separators=(",", ":")) + "\n")
+
+
+def refresh(out):
+    """Rewrite the page's facts in ``out``/metrics.json from ``out``'s weights file and the
+    settings metrics.json recorded; nothing else in the file changes."""
+    out = Path(out)
+    net, _ = weights.from_bytes((out / WEIGHTS_NAME).read_bytes())
+    metrics = json.loads((out / METRICS_NAME).read_text())
+    write_metrics(out / METRICS_NAME, with_page_facts(metrics, net))
+    print(f"wrote the layers and settings of {out / METRICS_NAME}")
 
 
 def misclassified_images(dataset, results, limit=40):
@@ -82,7 +127,7 @@ def export(run, epoch, out, validation_run=None, data_folder=None, weights_file=
         "protocol": ("trained on MNIST training images 0-49,999, each also rotated +15 and -15 degrees "
                      "(150,000), with a fresh random distortion per batch; held-out: training images "
                      "50,000-59,999; test: the official 10,000 test images"),
-        "architecture": seed_architecture(),
+        "architecture": mnist_architecture(),
         "parameters": int(sum(v.size for v in net.params.values())),
         "hyperparameters": state["config"],
         "history": history,
@@ -100,7 +145,7 @@ def export(run, epoch, out, validation_run=None, data_folder=None, weights_file=
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / WEIGHTS_NAME).write_bytes(blob)
-    (out / METRICS_NAME).write_text(json.dumps(metrics, separators=(",", ":")) + "\n")   # compact: the page downloads it
+    write_metrics(out / METRICS_NAME, with_page_facts(metrics, net))
     print(f"wrote {out / WEIGHTS_NAME} ({len(blob):,} bytes) and {out / METRICS_NAME} (epoch {epoch})")
 
 
@@ -113,7 +158,11 @@ def main(argv=None):
     parser.add_argument("--data", help="folder with the four MNIST idx files")
     parser.add_argument("--weights", help="ship this weights file (e.g. from train.average) instead of an epoch")
     parser.add_argument("--choice", help="how the shipped weights were chosen, for metrics.json")
+    parser.add_argument("--refresh", action="store_true",
+                        help="only rewrite the layers and settings of --out's metrics.json (no evaluation)")
     args = parser.parse_args(argv)
+    if args.refresh:
+        return refresh(args.out)
     export(args.run, args.epoch, args.out, args.validation_run, args.data, args.weights, args.choice)
 
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from pycore import preprocess
 from pycore.inference import Classifier
+
 from . import data
 from .evaluate import DEFAULT_WEIGHTS, HELD_OUT
 
@@ -69,8 +70,9 @@ def main(argv=None):
 
     measured = widths(dataset["train_images"][MEASURED])
     low, high = np.percentile(measured, RANGE_PERCENTILES)
+    shown = (10, 25, 50, 75, 90)
     print(f"stroke widths of training images {MEASURED.start:,}-{MEASURED.stop - 1:,} (px at the 20-px scale): "
-          + ", ".join(f"{p}th {v:.2f}" for p, v in zip((10, 25, 50, 75, 90), np.percentile(measured, (10, 25, 50, 75, 90)))))
+          + ", ".join(f"{p}th {v:.2f}" for p, v in zip(shown, np.percentile(measured, shown), strict=True)))
     print(f"range (percentiles {RANGE_PERCENTILES[0]} and {RANGE_PERCENTILES[1]}): {low:.2f}-{high:.2f}; "
           f"pycore.preprocess.STROKE_RANGE: {preprocess.STROKE_RANGE[0]:.2f}-{preprocess.STROKE_RANGE[1]:.2f}")
 

@@ -18,7 +18,8 @@ import numpy as np
 from pycore import weights
 from pycore.inference import Classifier
 from pycore.layers import softmax_cross_entropy
-from pycore.network import build_seed_network
+from pycore.network import build_network
+
 from . import augment
 from .evaluate import evaluate
 from .optim import SGD, learning_rate
@@ -75,7 +76,7 @@ class Progress:
 
 def train(config, images, labels, out_dir, val_images=None, val_labels=None, resume=False, quiet=False,
           targets=None, defaults=None):
-    """Train the seed network; yields a history entry per epoch.
+    """Train the network (pycore.network.mnist_architecture); yields a history entry per epoch.
 
     images (N, 28, 28) float32 in [0, 1] (already expanded with rotated copies),
     labels (N,) ints; val_* the same, unaugmented, or None. ``config`` is the
@@ -88,7 +89,7 @@ def train(config, images, labels, out_dir, val_images=None, val_labels=None, res
     out_dir.mkdir(parents=True, exist_ok=True)
     norm = weights.MNIST_NORMALISATION
     mean, std = np.float32(norm["mean"]), np.float32(norm["std"])
-    net = build_seed_network(seed=config["seed"] if config["init_seed"] < 0 else config["init_seed"])
+    net = build_network(seed=config["seed"] if config["init_seed"] < 0 else config["init_seed"])
     if config["init_weights"]:          # continue from trained weights (a fine-tuning phase)
         net.set_params(weights.from_bytes(Path(config["init_weights"]).read_bytes())[0].params)
     optimiser = SGD(net.params, momentum=config["momentum"], weight_decay=config["weight_decay"])
@@ -140,7 +141,8 @@ def train(config, images, labels, out_dir, val_images=None, val_labels=None, res
                  "train_accuracy": correct / (steps_per_epoch * batch), "lr": lr,
                  "seconds": time.perf_counter() - start}
         if val_images is not None:
-            entry["val_accuracy"] = evaluate(Classifier(net, {"normalisation": norm}), val_images, val_labels)["accuracy"]
+            scored = evaluate(Classifier(net, {"normalisation": norm}), val_images, val_labels)
+            entry["val_accuracy"] = scored["accuracy"]
         history.append(entry)
         (out_dir / f"epoch-{epoch:02d}.npz").write_bytes(
             weights.to_bytes(net, {"epoch": epoch, "config": config}))

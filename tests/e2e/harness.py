@@ -1,8 +1,7 @@
 """The built site, served on 127.0.0.1, and Debian's Chromium driven by Playwright.
 
-Shared by tests/e2e and tests/parity (each conftest loads this file once, under one
-module name, so the site is built and the browser started once per session) and by
-bench/browser.py.
+Shared by tests/e2e and tests/parity (tests/conftest.py's session fixtures call it, so the
+site is built and the browser started once per session) and by bench/browser.py.
 
 Environment knobs (all optional):
     MNIST_DRAW_CHROMIUM    the Chromium binary (default /usr/bin/chromium)
@@ -11,34 +10,22 @@ Environment knobs (all optional):
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import os
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+import build
+
 ROOT = Path(__file__).absolute().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))   # the tests compare against the repository's pycore
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-quic",
                  "--no-first-run"]
 READY_TIMEOUT_MS = 120_000     # a loaded 2-core CI machine can take a while to start Python
-
-
-def load_build_module():
-    """build.py as a module (it is a script at the repo root, not a package)."""
-    if "mnist_draw_build" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("mnist_draw_build", ROOT / "build.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["mnist_draw_build"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["mnist_draw_build"]
 
 
 def model_dir() -> Path:
@@ -59,7 +46,6 @@ class Site:
 
 def build_and_serve(workdir: Path) -> Site:
     """Build dist/ into workdir (never the repo's own dist/) and serve it on a free port."""
-    build = load_build_module()
     dist = workdir / "dist"
     manifest = build.build(dist=dist, model_dir=model_dir())
     server, url = build.serve_in_thread(dist)
@@ -80,9 +66,36 @@ def launch(playwright):
 
 # ------------------------------------------------------------------ page helpers
 
-def wait_ready(page, timeout=READY_TIMEOUT_MS):
+def open_ready_page(target, url, timeout=READY_TIMEOUT_MS, recording=False, **context_options):
+    """Open ``url`` and wait until the page is ready (body[data-state=ready]); returns the page.
+
+    target: a Page (it navigates), a BrowserContext (a new page in it) or a Browser (a new
+    page in a new context made with context_options, service workers blocked unless they
+    say otherwise: close it with page.context.close()). recording: record the page's
+    requests and errors from the start (see record)."""
+    if hasattr(target, "goto"):
+        page = target
+    elif hasattr(target, "new_context"):
+        page = target.new_context(**{"service_workers": "block", **context_options}).new_page()
+    else:
+        page = target.new_page()
+    if recording:
+        record(page)
+    page.goto(url)
+    wait_ready(page, timeout)
+    return page
+
+
+def wait_started(page, timeout=READY_TIMEOUT_MS) -> str:
+    """Wait until the page has left its loading state; returns body's data-state ("ready",
+    or "error" when something failed to load)."""
     page.wait_for_selector("body:not([data-state=loading])", timeout=timeout)
-    state = page.get_attribute("body", "data-state")
+    return page.get_attribute("body", "data-state")
+
+
+def wait_ready(page, timeout=READY_TIMEOUT_MS):
+    """Wait until the page (already opened, or reloaded) is ready."""
+    state = wait_started(page, timeout)
     assert state == "ready", f"page state {state!r}: {page.inner_text('#status')}"
 
 
@@ -115,7 +128,10 @@ def draw_strokes(page, strokes, steps=4):
     """Draw strokes with the mouse; each stroke a list of (x, y) fractions of the box.
     Returns after the last stroke's prediction is rendered."""
     box = page.locator("#draw").bounding_box()
-    at = lambda fx, fy: (box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+
+    def at(fx, fy):
+        return box["x"] + fx * box["width"], box["y"] + fy * box["height"]
+
     before = predictions(page)
     for stroke in strokes:
         page.mouse.move(*at(*stroke[0]))
@@ -250,13 +266,8 @@ def shared_page():
     """One ready page for the whole session (SW blocked); page.requests lists every
     request URL since its context opened, page.errors its page errors and console errors."""
     if "page" not in _shared:
-        context = shared_browser().new_context(service_workers="block",
-                                               viewport={"width": 1000, "height": 900})
-        page = context.new_page()
-        record(page)
-        page.goto(shared_site().url)
-        wait_ready(page)
-        _shared["page"] = page
+        _shared["page"] = open_ready_page(shared_browser(), shared_site().url, recording=True,
+                                          viewport={"width": 1000, "height": 900})
     return _shared["page"]
 
 

@@ -1,16 +1,16 @@
 """What build.py puts in dist/ and how `serve` serves it (no browser needed)."""
 import hashlib
+import html.parser
 import importlib.util
 import json
-import sys
-import urllib.request
 import tarfile
+import urllib.request
 import zipfile
 
 import pytest
 
-harness = sys.modules["mnist_draw_harness"]   # loaded by conftest.py
-pytestmark = pytest.mark.e2e
+import build
+from tests.e2e import harness
 
 
 def test_manifest_lists_every_file_with_size_and_hash(site):
@@ -31,7 +31,6 @@ def test_manifest_lists_every_file_with_size_and_hash(site):
 
 
 def test_runtime_files_are_the_pinned_ones(site):
-    build = harness.load_build_module()
     for name, digest in build.PYODIDE_CORE.items():
         if name != "pyodide-lock.json":
             assert build.sha256_file(site.dist / "pyodide" / name) == digest
@@ -41,7 +40,6 @@ def test_numpy_archive_is_the_pinned_wheel_py_compiled(site):
     """dist's numpy .tar.gz holds every file of the pinned wheel unchanged, except that each
     .py is replaced by its .pyc (and RECORD lists the new files); plain files only, with
     relative names, as the worker's untar accepts."""
-    build = harness.load_build_module()
     pinned = build.fetch_numpy_wheel(build.cache_dir())
     assert build.sha256_file(pinned) == build.NUMPY_SHA256
     with zipfile.ZipFile(pinned) as source:
@@ -80,7 +78,6 @@ def test_model_files_are_copied_unchanged(site):
 
 
 def test_icons_are_reproducible_pngs(site, tmp_path):
-    build = harness.load_build_module()
     for path in build.write_icons(tmp_path):
         name = path.relative_to(tmp_path).as_posix()
         assert path.read_bytes() == (site.dist / name).read_bytes()
@@ -88,7 +85,6 @@ def test_icons_are_reproducible_pngs(site, tmp_path):
 
 
 def test_pycore_wheel_is_reproducible(site, tmp_path):
-    build = harness.load_build_module()
     again = build.build_pycore_wheel(tmp_path)
     assert again.read_bytes() == (site.dist / site.manifest["pycore_wheel"]).read_bytes()
 
@@ -100,11 +96,37 @@ def test_pycore_wheel_is_reproducible(site, tmp_path):
 def test_served_with_the_right_mime_type(site, path, mime):
     with urllib.request.urlopen(site.url + path) as response:
         assert response.headers["Content-Type"].split(";")[0] == mime
-        assert response.headers["Content-Security-Policy"] == harness.load_build_module().CONTENT_SECURITY_POLICY
+        assert response.headers["Content-Security-Policy"] == build.content_security_policy(site.dist / "index.html")
+
+
+class MetaPolicy(html.parser.HTMLParser):
+    """The content of a page's <meta http-equiv="Content-Security-Policy">, read as a browser does."""
+    policy = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "meta" and (attrs.get("http-equiv") or "").lower() == "content-security-policy":
+            self.policy = attrs.get("content")
+
+
+def test_served_policy_header_is_the_pages_meta(site):
+    """The policy is written once, in index.html; serve sends that very policy as a header."""
+    with urllib.request.urlopen(site.url) as response:
+        header = response.headers["Content-Security-Policy"]
+        reader = MetaPolicy()
+        reader.feed(response.read().decode())
+    assert reader.policy and "default-src 'none'" in reader.policy
+    assert header == reader.policy
+
+
+def test_dist_is_readable_by_a_server_running_as_another_user(site):
+    folders = [site.dist, *(path for path in site.dist.rglob("*") if path.is_dir())]
+    files = [path for path in site.dist.rglob("*") if path.is_file()]
+    assert {path.stat().st_mode & 0o777 for path in folders} == {0o755}
+    assert {path.stat().st_mode & 0o777 for path in files} == {0o644}
 
 
 def test_hash_mismatch_stops_the_build_naming_the_file(tmp_path, monkeypatch):
-    build = harness.load_build_module()
     monkeypatch.setenv("PIP_NO_INDEX", "1")      # pip download finds nothing, quickly
     monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path))
     bad = tmp_path / "numpy.whl"

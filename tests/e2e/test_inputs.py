@@ -2,16 +2,13 @@
 the keyboard, and what screen readers are told."""
 import json
 import struct
-import sys
 import zlib
 
 import numpy as np
 import pytest
 
 from pycore.preprocess import ink
-
-harness = sys.modules["mnist_draw_harness"]   # loaded by conftest.py
-pytestmark = pytest.mark.e2e
+from tests.e2e import harness
 
 
 def png(grey: np.ndarray) -> bytes:

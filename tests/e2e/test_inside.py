@@ -2,15 +2,12 @@
 prediction, the first layer's filters, and the About section's charts drawn from
 model/metrics.json."""
 import json
-import sys
 
 import numpy as np
 import pytest
 
 from pycore.inference import Classifier
-
-harness = sys.modules["mnist_draw_harness"]   # loaded by conftest.py
-pytestmark = pytest.mark.e2e
+from tests.e2e import harness
 
 SHAPES = {"conv1": (24, 24, 20), "conv2": (8, 8, 40), "dense1": (256,)}
 

@@ -5,14 +5,12 @@ import io
 import json
 import struct
 import subprocess
-import sys
 import tarfile
-from pathlib import Path
 
 import pytest
 
-harness = sys.modules["mnist_draw_harness"]   # loaded by conftest.py
-pytestmark = pytest.mark.e2e
+import build
+from tests.e2e import harness
 
 AXE_SPEC = "axe-core@4.10.3"
 AXE_TARBALL = "axe-core-4.10.3.tgz"
@@ -56,12 +54,8 @@ def test_web_app_manifest_is_valid_and_its_icons_are_shipped(ready_page, site):
 
 
 def scheme_page(browser, site, scheme, bypass_csp=False, width=1000):
-    context = browser.new_context(service_workers="block", color_scheme=scheme, bypass_csp=bypass_csp,
-                                  viewport={"width": width, "height": 900})
-    page = harness.record(context.new_page())
-    page.goto(site.url)
-    harness.wait_ready(page)
-    return page
+    return harness.open_ready_page(browser, site.url, recording=True, color_scheme=scheme, bypass_csp=bypass_csp,
+                                   viewport={"width": width, "height": 900})
 
 
 def test_dark_scheme_follows_the_system_and_leaves_the_network_input_alone(browser, site):
@@ -86,7 +80,7 @@ def test_dark_scheme_follows_the_system_and_leaves_the_network_input_alone(brows
 @pytest.fixture(scope="module")
 def axe_source():
     """axe.min.js from the pinned npm package, kept in the user cache and verified."""
-    cache = harness.load_build_module().cache_dir()
+    cache = build.cache_dir()
     tarball = cache / AXE_TARBALL
     if not tarball.is_file() or hashlib.sha256(tarball.read_bytes()).hexdigest() != AXE_SHA256:
         cache.mkdir(parents=True, exist_ok=True)
@@ -151,10 +145,8 @@ def test_phones_show_the_whole_box_its_buttons_and_the_answer_without_scrolling(
     width, height = PHONES[phone]
     context = browser.new_context(service_workers="block", viewport={"width": width, "height": height},
                                   is_mobile=True, has_touch=True)
-    page = context.new_page()
     try:
-        page.goto(site.url)
-        harness.wait_ready(page)
+        page = harness.open_ready_page(context, site.url)
         harness.draw_strokes(page, harness.shape_points("3"))
         assert page.evaluate("window.scrollY") == 0
         for selector in ("#draw", "#clear", "#undo", "#open", "#answer"):

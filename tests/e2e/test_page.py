@@ -1,24 +1,21 @@
-"""The built site in Debian's Chromium: the page contract of ARCHITECTURE.md, drawing,
+"""The built site in Debian's Chromium: the page contract of docs/architecture.md, drawing,
 offline use, privacy and error states."""
 import gzip
 import hashlib
 import json
 import re
 import shutil
-import sys
 
 import numpy as np
 import pytest
 
+import build
 from pycore.preprocess import STROKE_RANGE, fitted, ink, stroke_width, to_mnist
-
-harness = sys.modules["mnist_draw_harness"]   # loaded by conftest.py
-pytestmark = pytest.mark.e2e
+from tests.e2e import harness
 
 
 def test_ready_with_contract_elements(page, site):
-    page.goto(site.url)
-    harness.wait_ready(page)
+    harness.open_ready_page(page, site.url)
     assert page.locator("canvas#draw").count() == 1
     assert page.locator("canvas#preview").count() == 1
     assert page.locator("button#clear").count() == 1
@@ -158,9 +155,7 @@ def test_touch_drawing(browser, site):
     context = browser.new_context(service_workers="block", has_touch=True, is_mobile=True,
                                   viewport={"width": 390, "height": 844}, device_scale_factor=2)
     try:
-        page = context.new_page()
-        page.goto(site.url)
-        harness.wait_ready(page)
+        page = harness.open_ready_page(context, site.url)
         assert page.eval_on_selector("#draw", "c => getComputedStyle(c).touchAction") == "none"
         page.evaluate("""() => { window.pointerTypes = [];
             document.querySelector('#draw').addEventListener('pointerdown',
@@ -189,9 +184,7 @@ def test_touch_drawing(browser, site):
 def test_offline_reload_after_first_visit(browser, site):
     context = browser.new_context()   # service workers allowed
     try:
-        page = context.new_page()
-        page.goto(site.url)
-        harness.wait_ready(page)
+        page = harness.open_ready_page(context, site.url)
         page.wait_for_selector("body[data-offline=ready]", timeout=60_000)
         cached = page.evaluate("""async () => {
             const names = await caches.keys();
@@ -218,7 +211,7 @@ def test_no_request_leaves_the_origin(ready_page, site):
     assert foreign == []
     assert not [e for e in page.errors if "Content Security Policy" in e]
     meta = page.get_attribute('meta[http-equiv="Content-Security-Policy"]', "content")
-    assert meta == harness.load_build_module().CONTENT_SECURITY_POLICY
+    assert meta == build.content_security_policy(site.dist / "index.html")
     # every URL the page itself loads is relative (the site works under a sub-path); images
     # made in the page are data URLs, which load nothing
     for url in page.eval_on_selector_all("script[src], link[href], img[src]",
@@ -246,8 +239,7 @@ def test_bad_weights_file_gives_error_state(page, context, site, body, status):
                   lambda route: route.fulfill(status=status, body=body or b"not found",
                                               content_type="application/octet-stream"))
     page.goto(site.url)
-    page.wait_for_selector("body:not([data-state=loading])", timeout=harness.READY_TIMEOUT_MS)
-    assert page.get_attribute("body", "data-state") == "error"
+    assert harness.wait_started(page) == "error"
     message = page.inner_text("#status")
     assert "model file" in message and page.locator("#status").is_visible()
 
@@ -263,8 +255,7 @@ def test_bad_weights_file_gives_error_state(page, context, site, body, status):
 def test_bad_runtime_file_gives_error_state(page, context, site, pattern, status, body, words):
     context.route(pattern, lambda route: route.fulfill(status=status, body=body))
     page.goto(site.url)
-    page.wait_for_selector("body:not([data-state=loading])", timeout=harness.READY_TIMEOUT_MS)
-    assert page.get_attribute("body", "data-state") == "error"
+    assert harness.wait_started(page) == "error"
     assert words in page.inner_text("#status")
 
 
@@ -282,8 +273,7 @@ def test_numpy_archive_matching_its_hash_but_unusable_gives_error_state(page, co
                   lambda route: route.fulfill(status=200, body=json.dumps(lock), content_type="application/json"))
     context.route("**/pyodide/numpy-*.tar.gz", lambda route: route.fulfill(status=200, body=archive))
     page.goto(site.url)
-    page.wait_for_selector("body:not([data-state=loading])", timeout=harness.READY_TIMEOUT_MS)
-    assert page.get_attribute("body", "data-state") == "error"
+    assert harness.wait_started(page) == "error"
     message = page.inner_text("#status")
     assert "NumPy" in message and words in message
 
@@ -311,16 +301,13 @@ def test_hundreds_of_predictions_without_worker_memory_growth(ready_page):
 
 
 def test_new_build_replaces_the_offline_cache(browser, tmp_path):
-    build = harness.load_build_module()
     models = tmp_path / "model"
     shutil.copytree(harness.model_dir(), models)
     first = build.build(dist=tmp_path / "dist", model_dir=models)
     server, url = build.serve_in_thread(tmp_path / "dist")
     context = browser.new_context()
     try:
-        page = context.new_page()
-        page.goto(url)
-        harness.wait_ready(page)
+        page = harness.open_ready_page(context, url)
         page.wait_for_selector("body[data-offline=ready]", timeout=60_000)
         cache_names = "async () => (await caches.keys()).filter(n => n.startsWith('mnist-draw-'))"
         assert page.evaluate(cache_names) == [f"mnist-draw-{first['version']}"]
@@ -342,13 +329,10 @@ def test_new_build_replaces_the_offline_cache(browser, tmp_path):
 
 
 def test_works_under_a_sub_path(browser, site):
-    build = harness.load_build_module()
     server, url = build.serve_in_thread(site.dist.parent)      # the site at /<sub>/dist/
     context = browser.new_context(service_workers="block")
     try:
-        page = harness.record(context.new_page())
-        page.goto(url + "dist/")
-        harness.wait_ready(page)
+        page = harness.open_ready_page(context, url + "dist/", recording=True)
         harness.draw_strokes(page, harness.shape_points("1"))
         assert len(harness.highlighted(page)) == 1
         assert all(u.startswith(url + "dist/") for u in page.requests), page.requests

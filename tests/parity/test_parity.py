@@ -4,43 +4,33 @@ The worker runs the pycore wheel from dist/; CPython runs the repository's pycor
 classify the same fixed canvases with the same weights file from dist/.
 """
 import json
-import sys
 import zipfile
 
 import numpy as np
 import pytest
 
+import build
 from pycore.inference import Classifier
 from pycore.preprocess import flatten_background, to_mnist
-
-harness = sys.modules["mnist_draw_harness"]   # loaded by conftest.py
-pytestmark = pytest.mark.parity
+from tests.e2e import harness
+from train.drawing import rasterise
 
 TOLERANCE = 1e-5
 
 
-def stroke_canvas(size, ink, background, alpha_background=255, thickness=0.06, seed=0):
-    """An opaque (or transparent) size x size canvas with a few thick random strokes."""
+def stroke_canvas(size, ink, paper, transparent=False, thickness=0.06, seed=0):
+    """A size x size canvas with three thick random strokes (train/drawing.py), on opaque
+    paper or transparent; thickness: the pen's half-width as a share of the side."""
     rng = np.random.default_rng(seed)
-    canvas = np.empty((size, size, 4), np.uint8)
-    canvas[...] = (*background, alpha_background)
-    yy, xx = np.mgrid[0:size, 0:size] / size
-    for _ in range(3):
-        (x0, y0), (x1, y1) = rng.uniform(0.2, 0.8, (2, 2))
-        t = np.clip(((xx - x0) * (x1 - x0) + (yy - y0) * (y1 - y0))
-                    / ((x1 - x0) ** 2 + (y1 - y0) ** 2), 0, 1)
-        distance = np.hypot(xx - (x0 + t * (x1 - x0)), yy - (y0 + t * (y1 - y0)))
-        coverage = np.clip((thickness - distance) * size, 0, 1)[..., None]   # anti-aliased edge
-        colour = np.array([*ink, 255], np.float32)
-        canvas[:] = np.round(canvas * (1 - coverage) + colour * coverage).astype(np.uint8)
-    return canvas
+    strokes = [[tuple(point) for point in rng.uniform(0.2, 0.8, (2, 2)) * size] for _ in range(3)]
+    return rasterise(strokes, (size, size), 2 * thickness * size, ink, paper, transparent)
 
 
 CANVASES = {
     "black on white 280": stroke_canvas(280, (0, 0, 0), (255, 255, 255), seed=1),
     "black on white 400": stroke_canvas(400, (0, 0, 0), (255, 255, 255), seed=2),
     "white on black 200": stroke_canvas(200, (255, 255, 255), (0, 0, 0), seed=3),
-    "ink on transparent 300": stroke_canvas(300, (20, 20, 20), (0, 0, 0), alpha_background=0, seed=4),
+    "ink on transparent 300": stroke_canvas(300, (20, 20, 20), (0, 0, 0), transparent=True, seed=4),
     "grey noise 64": np.random.default_rng(5).integers(0, 256, (64, 64, 4), dtype=np.uint8),
     "tall 120x360": stroke_canvas(360, (0, 0, 0), (255, 255, 255), seed=6)[:, 120:240],
     "thin pen 280": stroke_canvas(280, (0, 0, 0), (255, 255, 255), thickness=0.012, seed=7),  # strokes thickened
@@ -105,7 +95,7 @@ def test_blank_canvas_is_no_digit_in_both(app_session, cpython_classifier):
 def test_wheel_holds_repository_pycore_byte_for_byte(site):
     wheel_path = site.dist / site.manifest["pycore_wheel"]
     repo_files = {f"pycore/{rel.as_posix()}": (harness.ROOT / "pycore" / rel).read_bytes()
-                  for rel in harness.load_build_module().tree_files(harness.ROOT / "pycore")}
+                  for rel in build.tree_files(harness.ROOT / "pycore")}
     assert "pycore/__init__.py" in repo_files
     with zipfile.ZipFile(wheel_path) as wheel:
         names = wheel.namelist()
@@ -124,5 +114,5 @@ def test_lockfile_lists_numpy_and_pycore(site):
     assert lock["info"]["version"] == "0.27.7"
     for entry in lock["packages"].values():
         path = site.dist / "pyodide" / entry["file_name"]
-        assert harness.load_build_module().sha256_file(path) == entry["sha256"]
+        assert build.sha256_file(path) == entry["sha256"]
 

@@ -1,5 +1,8 @@
-"""Synthetic canvases: polylines drawn anti-aliased, like the page draws strokes."""
+"""Synthetic canvases: digit shapes drawn anti-aliased, like the page draws strokes
+(train/drawing.py's rasteriser)."""
 import numpy as np
+
+from train.drawing import in_box, rasterise
 
 # Digit shapes as polylines in a unit box (x right, y down), roughly how people draw them.
 SHAPES = {
@@ -13,24 +16,5 @@ SHAPES = {
 def draw(shape, canvas=(280, 280), box=(40, 40, 200, 200), width=None, ink=(0, 0, 0), paper=(255, 255, 255),
          transparent=False):
     """RGBA uint8 canvas with ``shape`` drawn inside box = (left, top, width, height) in pixels."""
-    H, W = canvas
-    left, top, bw, bh = box
-    width = width if width is not None else max(bw, bh) / 10
-    rows, cols = np.mgrid[0:H, 0:W] + 0.5
-    distance = np.full((H, W), np.inf)
-    for line in SHAPES[shape]:
-        points = [(left + x * bw, top + y * bh) for x, y in line]
-        for (x0, y0), (x1, y1) in zip(points, points[1:]):
-            dx, dy = x1 - x0, y1 - y0
-            t = np.clip(((cols - x0) * dx + (rows - y0) * dy) / max(dx * dx + dy * dy, 1e-9), 0, 1)
-            distance = np.minimum(distance, np.hypot(cols - (x0 + t * dx), rows - (y0 + t * dy)))
-    coverage = np.clip(width / 2 - distance + 0.5, 0, 1)           # 1 inside, a one-pixel soft edge
-    rgba = np.empty((H, W, 4), np.uint8)
-    if transparent:
-        rgba[..., :3] = ink
-        rgba[..., 3] = np.round(coverage * 255)
-    else:
-        for c in range(3):
-            rgba[..., c] = np.round(paper[c] + (ink[c] - paper[c]) * coverage)
-        rgba[..., 3] = 255
-    return rgba
+    width = width if width is not None else max(box[2], box[3]) / 10
+    return rasterise(in_box(SHAPES[shape], box), canvas, width, ink, paper, transparent)

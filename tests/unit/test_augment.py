@@ -1,5 +1,5 @@
-"""Augmentation (train/augment.py): rotation correctness, the seed's +-15 degree
-expansion, and the random distortion used in training.
+"""Augmentation (train/augment.py): rotation correctness, the fixed +-15 degree
+expansion of the training images, and the random distortion used in training.
 
 Images are smooth synthetic digits (Gaussian blobs and anti-aliased strokes), so
 the bilinear interpolation error is small and known; a wrong sign or a wrong
@@ -10,6 +10,7 @@ import pytest
 
 from train import augment
 from train.__main__ import DEFAULTS
+from train.drawing import distance_to
 
 H = W = 28
 CENTRE = (H - 1) / 2                     # 13.5: rotations turn about the point between pixels 13 and 14
@@ -24,10 +25,8 @@ def blob(row, col, sigma=2.0):
 
 def stroke(p0, p1, sigma=1.0):
     """(28, 28) soft line from p0 to p1 ((row, col) each): a Gaussian profile across it, peak 1."""
-    p0, p1 = np.asarray(p0, float), np.asarray(p1, float)
-    d = p1 - p0
-    t = np.clip(((ROWS - p0[0]) * d[0] + (COLS - p0[1]) * d[1]) / (d @ d), 0, 1)
-    distance = np.hypot(ROWS - (p0[0] + t * d[0]), COLS - (p0[1] + t * d[1]))
+    (row0, col0), (row1, col1) = p0, p1
+    distance = distance_to([[(col0, row0), (col1, row1)]], (H, W), centre=0)   # pixels at their index
     return np.exp(-distance ** 2 / (2 * sigma ** 2)).astype(np.float32)
 
 
@@ -127,7 +126,7 @@ def test_rotation_reads_zero_outside_the_image():
     assert np.all(out[CENTRAL] > 0.999)
 
 
-# -- the seed's expansion ------------------------------------------------------------------
+# -- the fixed rotated copies --------------------------------------------------------------
 
 def test_expansion_triples_the_images_and_repeats_the_labels():
     images = digits()

@@ -1,8 +1,8 @@
 """MNIST loading: idx parsing and every way the data can be wrong (train/data.py).
 
 Most tests build small idx files in tmp_path and pin them by monkeypatching
-``train.data.FILES``, so no real MNIST is needed; the last one loads the real
-data set (from the cache, else fetched with npm).
+``train.data.FILES``, so no real MNIST is needed (tests/model/test_mnist_files.py
+loads the real data set).
 """
 import gzip
 import hashlib
@@ -222,15 +222,3 @@ def test_checksums_are_the_pins():
     assert data.checksums() == {name: digest for name, (_, digest) in data.FILES.items()}
     assert all(len(digest) == 64 for digest in data.checksums().values())
 
-
-# -- the real data set ------------------------------------------------------------------
-
-def test_real_mnist_label_counts():
-    """The real files (cache, else npm): sizes, and the documented class counts."""
-    mnist = data.load()
-    assert mnist["train_images"].shape == (60000, 28, 28)
-    assert mnist["test_images"].shape == (10000, 28, 28)
-    assert np.bincount(mnist["train_labels"], minlength=10).tolist() == [
-        5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
-    assert np.bincount(mnist["test_labels"], minlength=10).tolist() == [
-        980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]

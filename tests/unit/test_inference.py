@@ -4,13 +4,13 @@ import pytest
 
 from pycore import weights
 from pycore.inference import PACKED, SHOWN_LAYERS, Classifier
-from pycore.network import build_seed_network
+from pycore.network import build_network
 from pycore.preprocess import flatten_background, to_mnist
-from strokes import draw
+from tests.unit.strokes import draw
 
 
 def classifier():
-    return Classifier.from_bytes(weights.to_bytes(build_seed_network(seed=1)))
+    return Classifier.from_bytes(weights.to_bytes(build_network(seed=1)))
 
 
 def test_classify_returns_probabilities_image_and_timings():
@@ -68,7 +68,8 @@ def test_classify_pixels_packs_what_classify_gives():
         np.testing.assert_array_equal(probabilities, expected.probabilities)
         np.testing.assert_array_equal(image, expected.image.ravel())
         assert (timings >= 0).all()
-        for name, values in zip(SHOWN_LAYERS, layers):
+        assert len(layers) == (len(SHOWN_LAYERS) if activations else 0)
+        for name, values in zip(SHOWN_LAYERS, layers, strict=False):
             np.testing.assert_array_equal(values, expected.activations[name].ravel())
     photo = np.ascontiguousarray(255 - rgba)       # a light digit on dark "paper"
     photo[..., 3] = 255
@@ -78,3 +79,13 @@ def test_classify_pixels_packs_what_classify_gives():
     assert clf.classify_pixels(blank.tobytes(), 50, 50) is None
     with pytest.raises(ValueError):
         clf.classify_pixels(blank.tobytes(), 50, 49)        # not height * width * 4 bytes
+
+
+def test_map_shapes_are_the_shown_layers_and_filters_channels_last():
+    clf = classifier()
+    shapes = clf.map_shapes()
+    assert shapes == {"conv1": [24, 24, 20], "conv2": [8, 8, 40], "dense1": [256], "kernels": [20, 5, 5]}
+    prediction = clf.classify(draw("seven"), activations=True)
+    for name in SHOWN_LAYERS:
+        assert list(prediction.activations[name].shape) == shapes[name], name
+    assert list(clf.kernels().shape) == shapes["kernels"]

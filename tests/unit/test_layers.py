@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from gradcheck import numerical_gradient, rel_error
 from pycore import layers, products
 from pycore.layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, softmax, softmax_cross_entropy
-from pycore.network import build_seed_network
+from pycore.network import build_network
+from tests.unit.gradcheck import numerical_gradient, rel_error
 
 
 def as64(layer):
@@ -173,7 +173,7 @@ def test_einsum_matmul_is_a_matrix_product(shape, dtype):
 
 def test_network_gives_the_same_with_the_browsers_matrix_product(monkeypatch):
     """The worker's forward pass uses einsum_matmul (no BLAS there): same outputs."""
-    net = build_seed_network(seed=0)
+    net = build_network(seed=0)
     x = np.random.default_rng(1).standard_normal((2, 28, 28, 1)).astype(np.float32)
     expected = net.activations(x)
     monkeypatch.setattr(layers, "matmul", products.einsum_matmul)

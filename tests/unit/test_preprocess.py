@@ -4,10 +4,23 @@ import time
 import numpy as np
 import pytest
 
-from pycore.preprocess import (STROKE_RANGE, area_resize, area_resize_matrix, box_shape, centre_in_field,
-                               centre_of_mass, even_strokes, fit_box, fitted, grow, ink, ink_box, stroke_width,
-                               to_mnist)
-from strokes import draw
+from pycore.preprocess import (
+    STROKE_RANGE,
+    area_resize,
+    area_resize_matrix,
+    box_shape,
+    centre_in_field,
+    centre_of_mass,
+    even_strokes,
+    fit_box,
+    fitted,
+    grow,
+    ink,
+    ink_box,
+    stroke_width,
+    to_mnist,
+)
+from tests.unit.strokes import draw
 
 
 def similar(a, b):

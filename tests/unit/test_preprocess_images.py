@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from pycore.preprocess import flatten_background, to_mnist
-from strokes import draw
+from tests.unit.strokes import draw
 
 
 def photo(shape="seven", light_ink=False, seed=0, size=(300, 240)):

@@ -5,6 +5,7 @@ noise, so a few hundred images and a few epochs are enough to learn something.
 Everything here runs in seconds; CI never trains the full model.
 """
 import ctypes
+import itertools
 import json
 import math
 
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 
 from pycore import weights
-from pycore.network import build_seed_network
+from pycore.network import build_network
 from train import evaluate as evaluation
 from train.__main__ import DEFAULTS, parse
 from train.optim import SGD, learning_rate
@@ -101,8 +102,7 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path):
     config = tiny_config(augment=True)                           # random distortion and dropout both in play
     straight = run(config, images, labels, tmp_path / "a")
 
-    for entry in train(config, images, labels, tmp_path / "b", quiet=True):
-        break                                                    # "Ctrl-C" once epoch 1 is saved
+    entry = next(iter(train(config, images, labels, tmp_path / "b", quiet=True)))   # "Ctrl-C" once epoch 1 is saved
     assert entry["epoch"] == 1 and not (tmp_path / "b" / "epoch-02.npz").exists()
     resumed = run(config, images, labels, tmp_path / "b", resume=True)
 
@@ -137,10 +137,9 @@ def test_resume_with_other_settings_is_refused(tmp_path):
 def test_resume_of_a_run_older_than_a_setting_takes_its_default(tmp_path):
     images, labels = synthetic_digits(64)
     config = tiny_config(epochs=2)
-    for entry in train(config, images, labels, tmp_path, quiet=True):
-        break
+    next(iter(train(config, images, labels, tmp_path, quiet=True)))   # stopped once epoch 1 is saved
     # age the checkpoint: as if written before --schedule existed
-    net = build_seed_network()
+    net = build_network()
     optimiser = SGD(net.params, momentum=config["momentum"], weight_decay=config["weight_decay"])
     state = load_checkpoint(tmp_path / CHECKPOINT, net, optimiser)
     del state["config"]["schedule"]
@@ -202,7 +201,7 @@ def test_learning_rate_warm_up_then_cosine_to_zero():
     np.testing.assert_allclose(lrs[:warmup], peak * np.arange(1, warmup + 1) / warmup)
     assert lrs[warmup] == pytest.approx(peak)                    # the cosine starts at the peak
     assert lrs[warmup + (total - warmup) // 2] == pytest.approx(peak / 2)
-    assert all(a >= b for a, b in zip(lrs[warmup:], lrs[warmup + 1:]))
+    assert all(a >= b for a, b in itertools.pairwise(lrs[warmup:]))
     assert lrs[total] == 0.0                                     # and ends at 0
     assert 0 < lrs[total - 1] < 1e-3 * peak
     assert learning_rate(total + 50, total, peak, warmup) == 0.0
@@ -227,12 +226,33 @@ def test_cli_settings_are_parsed_by_their_default_type():
     assert args.out == "somewhere" and args.resume
 
 
-@pytest.mark.parametrize("argv", [["--learning_rate=0.1"], ["--lr"], ["--lr", "0.1"], ["lr=0.1"], ["-lr=0.1"]])
+@pytest.mark.parametrize("argv", [["--learning_rate=0.1"], ["--learning_rate", "0.1"], ["lr=0.1"], ["-lr=0.1"],
+                                  ["--epochs", "2", "3"]])
 def test_cli_rejects_unknown_or_malformed_settings(argv, capsys):
     with pytest.raises(SystemExit) as stop:
         parse(argv)
     assert stop.value.code == 2
     assert "unknown setting" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["--lr"], ["--lr", "--epochs=2"]])
+def test_cli_setting_without_a_value_is_refused(argv, capsys):
+    with pytest.raises(SystemExit) as stop:
+        parse(argv)
+    assert stop.value.code == 2
+    assert "'--lr' needs a value: --lr=VALUE or --lr VALUE" in capsys.readouterr().err
+
+
+def test_cli_settings_given_as_key_space_value():
+    """--key value as well as --key=value, negative numbers and booleans included."""
+    args, config = parse(["--epochs", "2", "--init_seed", "-1", "--augment", "false", "--lr", "1e-3",
+                          "--rotations", "[10, -10]", "--schedule", "constant", "--out", "elsewhere",
+                          "--warmup-epochs", "0", "--shift=1"])
+    assert config == dict(DEFAULTS, epochs=2, init_seed=-1, augment=False, lr=1e-3, rotations=[10, -10],
+                          schedule="constant", warmup_epochs=0.0, shift=1.0)
+    assert args.out == "elsewhere"
+    with pytest.raises(SystemExit):
+        parse(["--init_seed", "-2"])                 # a negative value is a value, and checked as one
 
 
 def test_cli_rejects_an_unknown_schedule_before_loading_data(capsys):
@@ -336,10 +356,10 @@ def test_stroke_weight_only_with_validation(capsys):
 def test_init_weights_starts_from_the_given_file(tmp_path):
     """A fine-tuning run begins at the weights it is given, not at a fresh initialisation."""
     from pycore import weights as weights_module
-    from pycore.network import build_seed_network
+    from pycore.network import build_network
     from train.trainer import train as run_training
 
-    start = build_seed_network(seed=7)
+    start = build_network(seed=7)
     path = tmp_path / "start.npz"
     path.write_bytes(weights_module.to_bytes(start))
     rng = np.random.default_rng(0)
@@ -357,7 +377,7 @@ def test_init_seed_shares_the_start_but_not_the_journey(tmp_path):
     """init_seed fixes the He initialisation alone: runs with other seeds start from the same
     weights, then see their own order, dropout and distortions, so they end apart."""
     from pycore import weights as weights_module
-    from pycore.network import build_seed_network
+    from pycore.network import build_network
     images, labels = synthetic_digits(64)
 
     def epoch_one(name, **changes):
@@ -369,7 +389,7 @@ def test_init_seed_shares_the_start_but_not_the_journey(tmp_path):
 
     for name, changes, start_seed in (("own", dict(seed=1), 1), ("shared", dict(seed=1, init_seed=3), 3)):
         still = epoch_one(name + "-lr0", lr=0.0, **changes)          # lr 0: the weights it started from
-        assert same(still, build_seed_network(seed=start_seed).params), name
+        assert same(still, build_network(seed=start_seed).params), name
     a, b = epoch_one("a", seed=1, init_seed=3), epoch_one("b", seed=2, init_seed=3)
     assert not same(a, b)                                             # same start, other journeys
     assert same(a, epoch_one("a-again", seed=1, init_seed=3))         # and each is reproducible

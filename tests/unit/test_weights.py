@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from pycore import weights
-from pycore.network import build_seed_network, seed_architecture
+from pycore.network import build_network, mnist_architecture
 from pycore.weights import WeightsError
 
 
@@ -17,7 +17,7 @@ def npz_bytes(arrays):
 
 
 def good_arrays():
-    with np.load(io.BytesIO(weights.to_bytes(build_seed_network(seed=0))), allow_pickle=False) as npz:
+    with np.load(io.BytesIO(weights.to_bytes(build_network(seed=0))), allow_pickle=False) as npz:
         return {k: npz[k] for k in npz.files}
 
 
@@ -26,14 +26,14 @@ def meta_array(meta):
 
 
 def test_round_trip_is_bit_exact_and_keeps_metadata():
-    net = build_seed_network(seed=4)
+    net = build_network(seed=4)
     data = weights.to_bytes(net, {"held_out": {"correct": 9999}})
     loaded, meta = weights.from_bytes(data)
     for name, value in net.params.items():
         assert loaded.params[name].dtype == np.float32
         np.testing.assert_array_equal(loaded.params[name], value)
     assert meta["held_out"] == {"correct": 9999}
-    assert meta["architecture"] == seed_architecture()
+    assert meta["architecture"] == mnist_architecture()
     assert meta["normalisation"] == weights.MNIST_NORMALISATION
     x = np.random.default_rng(0).standard_normal((2, 28, 28, 1)).astype(np.float32)
     np.testing.assert_array_equal(loaded.predict(x), net.predict(x))
@@ -47,10 +47,10 @@ def test_round_trip_is_bit_exact_and_keeps_metadata():
     (lambda a: a.update({"dense2.b": np.full(10, np.nan, np.float32)}), "dense2.b holds NaN"),
     (lambda a: a.pop("__meta__"), "no '__meta__'"),
     (lambda a: a.update({"__meta__": np.frombuffer(b"{not json", np.uint8)}), "not valid JSON"),
-    (lambda a: a.update({"__meta__": meta_array({"format_version": 99, "architecture": seed_architecture()})}),
+    (lambda a: a.update({"__meta__": meta_array({"format_version": 99, "architecture": mnist_architecture()})}),
      "format version 99"),
     (lambda a: a.update({"__meta__": meta_array({"format_version": 1,
-                                                 "architecture": seed_architecture()[:4]})}),
+                                                 "architecture": mnist_architecture()[:4]})}),
      "different architecture"),
 ])
 def test_bad_files_give_one_clear_error(mutate, message):
@@ -62,7 +62,7 @@ def test_bad_files_give_one_clear_error(mutate, message):
 
 @pytest.mark.parametrize("data", [b"", b"hello, not a zip", None])
 def test_corrupt_bytes(data):
-    good = weights.to_bytes(build_seed_network(seed=0))
+    good = weights.to_bytes(build_network(seed=0))
     if data is None:                      # truncated in the middle
         data = good[: len(good) // 2]
     with pytest.raises(WeightsError, match="not a readable .npz"):
@@ -70,7 +70,7 @@ def test_corrupt_bytes(data):
 
 
 def test_flipped_byte_in_compressed_data_is_caught():
-    good = bytearray(weights.to_bytes(build_seed_network(seed=0)))
+    good = bytearray(weights.to_bytes(build_network(seed=0)))
     good[len(good) // 3] ^= 0xFF          # inside some array's compressed stream
     with pytest.raises(WeightsError):
         weights.from_bytes(bytes(good))
