@@ -6,6 +6,7 @@
    there (bypassing the HTTP cache). Requests are answered from the cache first; anything
    not cached (nothing, normally) goes to the network. Only same-origin GETs are handled.
 */
+// biome-ignore lint/suspicious/noRedundantUseStrict: a classic script, not a module
 "use strict";
 
 const VERSION = "__MANIFEST_VERSION__";

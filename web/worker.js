@@ -4,34 +4,23 @@
    wheel, pyodide-lock.json) and ./model/mnist-cnn.npz. No Python source is built here; the
    worker imports the shipped pycore package and calls it with arguments.
 
-   Messages, worker -> page (no id: about the worker itself)
-     {type: "progress", stage, stages, label}     while starting
-     {type: "ready", info: {pyodide, python, numpy, startMs, stageMs}}
-     {type: "fatal", message}                      starting failed; a human message
-   Requests, page -> worker, each with an id; the reply carries the same id
-     {id, type: "classify", width, height, pixels: ArrayBuffer (RGBA, transferred),
-      activations?: bool, photo?: bool}
-       -> {id, type: "result", blank: true}                     nothing drawn
-       -> {id, type: "result", blank: false, probabilities: Float32Array(10),
-           image: Float32Array(784), timings: {preprocess, forward, worker},
-           activations?: {conv1: Float32Array(24*24*20), conv2: Float32Array(8*8*40),
-                          dense1: Float32Array(256)}}   (views of one transferred buffer)
-       activations: also return each layer's output after ReLU (channels last, the same
-         forward pass); photo: the pixels are an uploaded picture, cleaned first by
-         pycore.preprocess.flatten_background (uneven paper, faint ink)
-     {id, type: "kernels"} -> {id, type: "kernels", kernels: Float32Array(20*5*5)}
-       the first convolution's learned filters
-     {id, type: "stats"}  -> {id, type: "stats", wasmBytes, allocatedBlocks}
-     any failure          -> {id, type: "error", message}
+   Messages (docs/architecture.md, "The worker's messages", has them whole):
+     worker -> page, no id: {type: "progress"|"ready"|"fatal", ...} while starting;
+     page -> worker, each with an id, the reply carrying it: "classify" (RGBA pixels in,
+     probabilities, the 28x28 image, timings and optionally the layers' outputs back, as
+     views of one transferred buffer), "kernels", "stats"; a failure is {id, type: "error"}.
 */
+// biome-ignore lint/suspicious/noRedundantUseStrict: a classic script, not a module
 "use strict";
+
+importScripts("tar.js");   // self.readTar
 
 const BASE = new URL("./", self.location.href);
 const RUNTIME = new URL("pyodide/", BASE).href;
 const WEIGHTS = "model/mnist-cnn.npz";
 // Python's memory right after start-up, made by build.py (make_snapshot): restoring it
 // skips the interpreter's own start-up, the slowest part of loading.
-const SNAPSHOT = RUNTIME + "snapshot.bin.gz";
+const SNAPSHOT = `${RUNTIME}snapshot.bin.gz`;
 const STAGES = 4;
 
 let pyodide = null;
@@ -61,7 +50,7 @@ async function start() {
   snapshot.catch(() => {});
   packages.catch(() => {});
   try {
-    importScripts(RUNTIME + "pyodide.js");
+    importScripts(`${RUNTIME}pyodide.js`);
     // When pyodide.asm.wasm is missing or broken, Pyodide 0.27.7 only logs
     // "wasm instantiation failed!" with console.warn and loadPyodide never settles;
     // watch for that warning (and the error logged after it) and fail instead of hanging.
@@ -138,6 +127,7 @@ async function start() {
     numpy: withProxies((keep) => keep(pyodide.pyimport("numpy")).__version__),
     startMs: 0,
     stageMs: {},
+    maps: withProxies((keep) => keep(classifier.map_shapes()).toJs({ dict_converter: Object.fromEntries })),
   };
   // One prediction on a small synthetic stroke, so the first real one is not slow: black
   // on transparent, like the page's input canvas.
@@ -169,7 +159,7 @@ async function fetchSnapshot() {
    unpacked by Pyodide; a .tar.gz (numpy: build.py's numpy_archive) is gunzipped here
    by the browser and its files written by untar, which is much faster. */
 async function fetchPackages() {
-  const response = await fetch(RUNTIME + "pyodide-lock.json");
+  const response = await fetch(`${RUNTIME}pyodide-lock.json`);
   if (!response.ok) throw new Error(`pyodide-lock.json: HTTP ${response.status}`);
   const { packages } = await response.json();
   const order = [];
@@ -184,10 +174,10 @@ async function fetchPackages() {
     const { file_name: file, sha256 } = packages[name];
     const format = file.endsWith(".whl") ? "wheel" : file.endsWith(".tar.gz") ? "tar" : null;
     if (!format) throw new Error(`${file}: neither a wheel nor a .tar.gz`);
-    const integrity = "sha256-" + btoa(String.fromCharCode(...sha256.match(/../g).map((h) => parseInt(h, 16))));
+    const integrity = `sha256-${btoa(String.fromCharCode(...sha256.match(/../g).map((h) => parseInt(h, 16))))}`;
     let response;
     try {
-      response = await fetch(RUNTIME + file, { integrity });
+      response = await fetch(`${RUNTIME}${file}`, { integrity });
     } catch (error) {
       throw new Error(`${file} could not be downloaded or does not match its sha256 in pyodide-lock.json (${error.message})`);
     }
@@ -197,31 +187,13 @@ async function fetchPackages() {
   }));
 }
 
-/* Write the regular files of an uncompressed ustar archive under dir (the only kind
-   build.py makes); anything else in it, or a damaged header, is an error. */
+/* Write the files of an uncompressed ustar archive (tar.js's readTar) under dir. */
 function untar(tar, dir, file) {
-  const text = new TextDecoder();
-  const field = (at, length) => text.decode(tar.subarray(at, at + length)).replace(/\0.*$/s, "");
-  let offset = 0;
-  for (; offset + 512 <= tar.length && tar[offset] !== 0; offset += 512) {
-    const header = tar.subarray(offset, offset + 512);
-    let sum = 0;
-    for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : header[i];   // checksum field as spaces
-    const size = parseInt(field(offset + 124, 12), 8);
-    const prefix = field(offset + 345, 155);
-    const name = (prefix ? prefix + "/" : "") + field(offset, 100);
-    if (sum !== parseInt(field(offset + 148, 8), 8) || !(size >= 0) || offset + 512 + size > tar.length) {
-      throw new Error(`${file} is damaged (at byte ${offset})`);
-    }
-    if (header[156] !== 48 || name.startsWith("/") || name.split("/").includes("..")) {
-      throw new Error(`${file} holds ${name}, which is not a plain file inside the package`);
-    }
+  for (const { name, data } of self.readTar(tar, file)) {
     const path = `${dir}/${name}`;
     pyodide.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
-    pyodide.FS.writeFile(path, tar.subarray(offset + 512, offset + 512 + size));
-    offset += Math.ceil(size / 512) * 512;
+    pyodide.FS.writeFile(path, data);
   }
-  if (offset === 0) throw new Error(`${file} holds no files`);
 }
 
 /* use(keep): every PyProxy passed through keep() is destroyed when use returns. */
@@ -240,7 +212,7 @@ function withProxies(use) {
 
 /* The message of a Python exception, without the traceback. */
 function pythonMessage(error) {
-  const text = String(error && error.message || error).trim();
+  const text = String(error?.message || error).trim();
   const lines = text.split("\n").filter((line) => line.trim());
   return lines.length ? lines[lines.length - 1] : text;
 }
@@ -268,7 +240,10 @@ function classify(width, height, pixels, { activations = false, photo = false } 
     const flat = copyFloat32(packed);
     const parts = {};
     let at = 0;
-    for (const [name, size] of layouts.get(activations)) parts[name] = flat.subarray(at, (at += size));
+    for (const [name, size] of layouts.get(activations)) {
+      parts[name] = flat.subarray(at, at + size);
+      at += size;
+    }
     if (at !== flat.length) throw new Error(`classify_pixels gave ${flat.length} numbers, expected ${at}`);
     const { probabilities, image, timings: [preprocess, forward], ...layers } = parts;
     const reply = { blank: false, probabilities, image, timings: { preprocess, forward } };

@@ -12,6 +12,7 @@ import pytest
 import build
 from pycore.preprocess import STROKE_RANGE, fitted, ink, stroke_width, to_mnist
 from tests.e2e import harness
+from train.__main__ import about_rows
 
 
 def test_ready_with_contract_elements(page, site):
@@ -34,15 +35,21 @@ def test_about_reads_the_metrics_file(ready_page, site):
         if part in metrics:
             assert f"{metrics[part]['correct']:,}" in about
     assert f"{100 * metrics['test']['accuracy']:.2f} %" in page.inner_text("#accuracy")
-    # every training setting, in words and by its `python -m train` flag
+    # every training setting train recorded, in train's words and by its `python -m train` flag
+    terms = page.eval_on_selector_all("#training dt", "dts => dts.map(dt => [dt.textContent, "
+                                      "dt.nextElementSibling.textContent])")
+    for row in metrics["settings"]:
+        assert [f"{row['words']} {row['flag']}", row["value"]] in terms
     training = page.inner_text("#training")
-    for key in metrics["hyperparameters"]:
-        assert f"--{key}" in training
     scheduled, trained = metrics["hyperparameters"]["epochs"], len(metrics["history"])
     if scheduled > trained:
         assert f"{trained} of the {scheduled} scheduled" in training
-    # one row per layer, plus the input row
-    assert page.locator("#layers tbody tr").count() == len(metrics["architecture"]) + 1
+    # one row per layer, the input first, as pycore summed them up (train.export)
+    cells = page.eval_on_selector_all("#layers tbody tr", "rs => rs.map(r => [...r.cells].map(c => c.textContent))")
+    assert cells == [[layer["name"], layer["type"], layer["does"], "×".join(map(str, layer["output"])),
+                      f"{layer['parameters']:,}" if layer["parameters"] else ""] for layer in metrics["layers"]]
+    assert len(cells) == len(metrics["architecture"]) + 1
+    assert page.inner_text("#layers tfoot").split()[-1] == f"{metrics['parameters']:,}"
     assert len(page.locator("#resources a").all()) == 5
 
 
@@ -223,6 +230,7 @@ def test_no_request_leaves_the_origin(ready_page, site):
 def test_about_says_where_the_initial_weights_came_from(page, context, site, init_seed, shown):
     metrics = json.loads((site.dist / "model" / "metrics.json").read_text())
     metrics["hyperparameters"]["init_seed"] = init_seed
+    metrics["settings"] = about_rows(metrics["hyperparameters"])     # as train.export writes them
     context.route("**/model/metrics.json", lambda route: route.fulfill(
         status=200, body=json.dumps(metrics), content_type="application/json"))
     page.goto(site.url)
@@ -230,6 +238,7 @@ def test_about_says_where_the_initial_weights_came_from(page, context, site, ini
     terms = page.eval_on_selector_all("#training dt", "dts => dts.map(dt => [dt.textContent, "
                                       "dt.nextElementSibling.textContent])")
     assert ["initial weights drawn with seed --init_seed", shown] in terms
+    assert not any("--teacher" in term for term, _ in terms)        # nothing was distilled
 
 
 @pytest.mark.parametrize("body, status", [(None, 404), (b"PK\x03\x04 this is not an npz file", 200)],

@@ -1,0 +1,236 @@
+/* The drawing pad: owns the strokes and the opened picture as data, keeps its own undo
+   stack, and paints two canvases from them: the visible box (a white sheet, as sharp as
+   the screen) and the network's input (a fixed size, transparent under the strokes, so
+   pycore reads the ink from the alpha channel alone). Learnt from signature_pad.
+
+   It dispatches "change" events whose detail.reason says what happened:
+     "stroke"      a stroke began or grew (live)
+     "stroke-end"  a stroke ended: a prediction must follow
+     "undo"        the last stroke or picture was taken back
+     "clear"       everything was cleared
+     "picture"     a picture was opened (it replaces the strokes; undo brings them back)
+     "data"        fromData() replaced the drawing
+*/
+
+export const STROKE_WIDTH = 1 / 18;   // of the box side: MNIST-like stroke weight
+// The network's input is drawn from the same strokes on a fixed square canvas: the digit
+// still spans a hundred pixels or more before pycore area-averages it down to 20, and
+// preprocessing costs a fraction of what a screen-sized canvas would.
+export const INPUT_SIZE = 200;
+const MAX_PIXEL_RATIO = 3;            // the visible box: sharp on high-density screens
+
+export class DrawingPad extends EventTarget {
+  constructor(canvas, inputCanvas) {
+    super();
+    this.canvas = canvas;
+    this.context = canvas.getContext("2d");
+    this.inputCanvas = inputCanvas;
+    inputCanvas.width = inputCanvas.height = INPUT_SIZE;
+    this.inputContext = inputCanvas.getContext("2d", { willReadFrequently: true });
+    this.strokes = [];          // [{points: [{x, y}]}], x and y as fractions of the box
+    this.picture = null;        // {bitmap, background: CSS colour}, under the strokes
+    this.undoable = [];         // what undo takes back, last first: "stroke" or {picture, strokes}
+    this.activeStroke = null;
+    this.activePointer = null;
+    this.renderQueued = false;
+    for (const [type, handler] of [["pointerdown", this.down], ["pointermove", this.move],
+      ["pointerup", this.up], ["pointercancel", this.up], ["lostpointercapture", this.up]]) {
+      canvas.addEventListener(type, handler.bind(this));
+    }
+    canvas.addEventListener("contextmenu", (event) => event.preventDefault());
+    new ResizeObserver(() => this.resize()).observe(canvas);
+    this.resize();
+  }
+
+  get isEmpty() {
+    return this.strokes.length === 0 && this.picture === null;
+  }
+
+  get drawing() {               // a stroke is being drawn
+    return this.activePointer !== null;
+  }
+
+  get canUndo() {
+    return this.undoable.length > 0 || this.activeStroke !== null;
+  }
+
+  /* The strokes (and the picture) as plain data, for keeping and for fromData. */
+  toData() {
+    return {
+      strokes: this.strokes.map(({ points }) => ({ points: points.map(({ x, y }) => ({ x, y })) })),
+      picture: this.picture,
+    };
+  }
+
+  fromData({ strokes = [], picture = null } = {}) {
+    this.stopStroke();
+    this.strokes = strokes.map(({ points }) => ({ points: points.map(({ x, y }) => ({ x, y })) }));
+    this.picture = picture;
+    this.undoable = [];
+    this.render();
+    this.changed("data");
+  }
+
+  /* The input canvas's RGBA pixels (a new buffer, to transfer to the worker). */
+  snapshot() {
+    if (this.renderQueued) this.render();
+    const pixels = this.inputContext.getImageData(0, 0, INPUT_SIZE, INPUT_SIZE).data.buffer;
+    // an opened picture is evened out in Python first (pycore.preprocess.flatten_background)
+    return { width: INPUT_SIZE, height: INPUT_SIZE, pixels, photo: this.picture !== null };
+  }
+
+  clear() {
+    this.stopStroke();
+    this.strokes = [];
+    this.undoable = [];
+    this.picture = null;
+    this.render();
+    this.changed("clear");
+  }
+
+  /* Take back the last stroke (or the last opened picture); not while a stroke is drawn. */
+  undo() {
+    if (this.drawing || !this.undoable.length) return false;
+    const last = this.undoable.pop();
+    if (last === "stroke") this.strokes.pop();
+    else {
+      this.picture = last.picture;
+      this.strokes = last.strokes;
+    }
+    this.stopStroke();
+    this.render();
+    this.changed("undo");
+    return true;
+  }
+
+  /* Show a decoded picture (an ImageBitmap) under the strokes, which it replaces. */
+  openPicture(bitmap, background) {
+    this.undoable.push({ picture: this.picture, strokes: this.strokes });
+    this.picture = { bitmap, background };
+    this.strokes = [];
+    this.stopStroke();
+    this.render();
+    this.changed("picture");
+  }
+
+  changed(reason) {
+    this.dispatchEvent(new CustomEvent("change", { detail: { reason } }));
+  }
+
+  stopStroke() {
+    this.activeStroke = null;
+    this.activePointer = null;
+  }
+
+  pointAt(event) {
+    const rect = this.canvas.getBoundingClientRect();
+    return { x: (event.clientX - rect.left) / rect.width, y: (event.clientY - rect.top) / rect.height };
+  }
+
+  down(event) {
+    if (this.activePointer !== null || (event.pointerType === "mouse" && event.button !== 0)) return;
+    event.preventDefault();
+    this.activePointer = event.pointerId;
+    this.canvas.setPointerCapture(event.pointerId);
+    this.activeStroke = { points: [this.pointAt(event)] };
+    this.strokes.push(this.activeStroke);
+    this.undoable.push("stroke");
+    this.queueRender();
+    this.changed("stroke");
+  }
+
+  move(event) {
+    if (event.pointerId !== this.activePointer) return;
+    event.preventDefault();
+    const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [];
+    for (const e of events.length ? events : [event]) this.activeStroke.points.push(this.pointAt(e));
+    this.queueRender();
+    this.changed("stroke");
+  }
+
+  up(event) {
+    if (event.pointerId !== this.activePointer) return;
+    this.stopStroke();
+    this.render();
+    this.changed("stroke-end");
+  }
+
+  resize() {
+    const rect = this.canvas.getBoundingClientRect();
+    const ratio = Math.min(window.devicePixelRatio || 1, MAX_PIXEL_RATIO);
+    const width = Math.max(1, Math.round(rect.width * ratio));
+    const height = Math.max(1, Math.round(rect.height * ratio));
+    if (this.canvas.width !== width || this.canvas.height !== height) {
+      this.canvas.width = width;
+      this.canvas.height = height;
+      this.render();   // the input canvas has a fixed size: nothing new to predict
+    }
+  }
+
+  queueRender() {
+    if (this.renderQueued) return;
+    this.renderQueued = true;
+    requestAnimationFrame(() => this.renderQueued && this.render());
+  }
+
+  render() {
+    this.renderQueued = false;
+    paint(this.context, this.canvas.width, this.canvas.height, this, { sheet: true });
+    paint(this.inputContext, INPUT_SIZE, INPUT_SIZE, this, { sheet: false });
+  }
+}
+
+/* Black strokes, smoothed through segment midpoints, over the picture if one is open. */
+function paint(ctx, width, height, { strokes, picture }, { sheet }) {
+  ctx.clearRect(0, 0, width, height);
+  if (sheet) {
+    ctx.fillStyle = "#ffffff";
+    ctx.fillRect(0, 0, width, height);
+  }
+  if (picture) paintPicture(ctx, width, height, picture);
+  ctx.strokeStyle = ctx.fillStyle = "#000000";
+  ctx.lineWidth = Math.min(width, height) * STROKE_WIDTH;
+  ctx.lineCap = "round";
+  ctx.lineJoin = "round";
+  for (const { points } of strokes) {
+    const p = points.map(({ x, y }) => [x * width, y * height]);
+    ctx.beginPath();
+    if (p.length === 1) {
+      ctx.arc(p[0][0], p[0][1], ctx.lineWidth / 2, 0, 2 * Math.PI);
+      ctx.fill();
+      continue;
+    }
+    ctx.moveTo(p[0][0], p[0][1]);
+    for (let i = 1; i < p.length - 1; i++) {
+      ctx.quadraticCurveTo(p[i][0], p[i][1], (p[i][0] + p[i + 1][0]) / 2, (p[i][1] + p[i + 1][1]) / 2);
+    }
+    ctx.lineTo(p[p.length - 1][0], p[p.length - 1][1]);
+    ctx.stroke();
+  }
+}
+
+/* The whole picture, centred; the bands beside it continue its edge rows (or columns), so
+   the border pycore reads as background is the picture's own paper, dark or light, and
+   unevenly lit paper has no step where the picture ends. */
+function paintPicture(ctx, width, height, { bitmap, background }) {
+  const bw = bitmap.width;
+  const bh = bitmap.height;
+  const scale = Math.min(width / bw, height / bh);
+  const w = bw * scale;
+  const h = bh * scale;
+  const dx = (width - w) / 2;
+  const dy = (height - h) / 2;
+  ctx.fillStyle = background;
+  ctx.fillRect(0, 0, width, height);
+  ctx.imageSmoothingEnabled = true;
+  ctx.imageSmoothingQuality = "high";
+  if (dy > 0.5) {
+    ctx.drawImage(bitmap, 0, 0, bw, 1, dx, 0, w, dy + 1);
+    ctx.drawImage(bitmap, 0, bh - 1, bw, 1, dx, dy + h - 1, w, dy + 1);
+  }
+  if (dx > 0.5) {
+    ctx.drawImage(bitmap, 0, 0, 1, bh, 0, dy, dx + 1, h);
+    ctx.drawImage(bitmap, bw - 1, 0, 1, bh, dx + w - 1, dy, dx + 1, h);
+  }
+  ctx.drawImage(bitmap, dx, dy, w, h);
+}
