@@ -61,10 +61,10 @@ def numpy_training(steps, repeats, warmup, seed=0):
 
 def drawn_canvas():
     """(400, 400, 4) uint8: a black '7' on an opaque white canvas, drawn as the page draws."""
-    from .drawing import rasterise
+    from .drawing import PEN_WIDTH, rasterise
 
     seven = [[(110, 90), (290, 95), (170, 320)]]                     # (x, y) pixels
-    return rasterise(seven, (CANVAS, CANVAS), width=CANVAS / 18)    # web/app.js STROKE_WIDTH = 1/18
+    return rasterise(seven, (CANVAS, CANVAS), width=CANVAS * PEN_WIDTH)
 
 
 def numpy_latency(runs, warmup):

@@ -10,6 +10,10 @@ import itertools
 
 import numpy as np
 
+# The page's pen, as a share of its drawing box's side. The owner of this figure:
+# web/pad.js's STROKE_WIDTH is held to it by tests/unit/test_web_layout.py.
+PEN_WIDTH = 1 / 18
+
 
 def distance_to(polylines, shape, centre=0.5):
     """(H, W) float64: each pixel's distance to the nearest segment of ``polylines`` (each a

@@ -21,6 +21,7 @@ from pycore.preprocess import (
     to_mnist,
 )
 from tests.unit.strokes import draw
+from train.drawing import PEN_WIDTH
 
 
 def similar(a, b):
@@ -166,10 +167,11 @@ def test_grow_thickens_and_thins_by_whole_and_fractional_pixels():
 
 
 def page_pen(shape, fill, canvas=280):
-    """``shape`` drawn with the page's pen (1/18 of the box) filling ``fill`` of the box's height."""
+    """``shape`` drawn with the page's pen (PEN_WIDTH of the box) filling ``fill`` of the box's height."""
     side = canvas * fill
     left = (canvas - side * 0.6) / 2
-    return draw(shape, canvas=(canvas, canvas), box=(left, (canvas - side) / 2, side * 0.6, side), width=canvas / 18)
+    return draw(shape, canvas=(canvas, canvas), box=(left, (canvas - side) / 2, side * 0.6, side),
+                width=canvas * PEN_WIDTH)
 
 
 @pytest.mark.parametrize("shape", ["seven", "four", "zero"])
