@@ -1,6 +1,7 @@
 """Browser benchmark: the built site in Debian's Chromium, figures printed, nothing asserted.
 
     python -m bench.browser [--starts 5] [--predictions 200] [--activations both|on|off]
+                            [--no-starts] [--against REF]
 
 Prints
   - cold start to `ready` (fresh profile, nothing cached; median of --starts runs) with
@@ -13,6 +14,9 @@ Prints
     the worker and drawn), interleaved prediction by prediction so that other load on the
     machine falls on both alike;
   - bytes shipped: every file in dist/manifest.json, raw and gzip-compressed.
+With --against REF, git revision REF is built too (by its own build.py) and the two builds
+take turns start by start, so that both see the same machine; the figures are printed side
+by side with their ratio.
 Targets (issue 4): p95 end-to-end under 16 ms, cold start under 3 s on localhost.
 """
 from __future__ import annotations
@@ -22,10 +26,14 @@ import gzip
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 from pathlib import Path
 
+import build
 from tests.e2e import harness
+
+ROOT = Path(__file__).absolute().parents[1]
 
 
 def percentile(values, q):
@@ -117,6 +125,34 @@ def summary(values):
     return f"median {statistics.median(values):7.2f}  p95 {percentile(values, 95):7.2f}"
 
 
+def build_revision(ref: str, workdir: Path) -> Path:
+    """dist/ of git revision ref, built by that revision's own build.py (runtime from the cache)."""
+    tree = workdir / "previous"
+    tree.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    subprocess.run([sys.executable, "build.py"], cwd=tree, check=True, stdout=subprocess.DEVNULL)
+    return tree / "dist"
+
+
+def figures(browser, url, harness, args, rounds):
+    """Every timing of one site, as {name: [values]}; rounds: this call's share of the runs."""
+    out = {}
+    if not args.no_starts:
+        times, stages = cold_starts(browser, url, harness, rounds)
+        out["cold start to ready, s"] = [t / 1000 for t in times]
+        for name in stages[0]:
+            out[f"  worker stage {name}, ms"] = [s[name] for s in stages]
+        out["start from the service worker cache, s"] = [t / 1000 for t in cached_starts(browser, url, harness, rounds)]
+    modes = ["off", "on"] if args.activations == "both" else [args.activations]
+    _, runs = prediction_latency(browser, url, harness, max(1, args.predictions * rounds // args.starts), modes)
+    for mode, samples in runs.items():
+        for key, words in (("endToEnd", "end to end"), ("worker", "in the worker"),
+                           ("preprocess", "  preprocessing"), ("forward", "  network")):
+            out[f"activations {mode}: {words}, ms"] = [sample[key] for sample in samples]
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.browser", description=__doc__.split("\n\n")[0])
     parser.add_argument("--starts", type=int, default=5)
@@ -124,51 +160,66 @@ def main(argv=None) -> int:
     parser.add_argument("--activations", choices=["both", "on", "off"], default="both",
                         help="latency without (off) and/or with (on) the layers' activations")
     parser.add_argument("--no-starts", action="store_true", help="skip the start-up figures")
+    parser.add_argument("--against", metavar="REF",
+                        help="also build git revision REF (e.g. HEAD~1) and measure both builds in turn")
     args = parser.parse_args(argv)
+    if args.starts < 1 or args.predictions < 1:
+        parser.error("--starts and --predictions must be at least 1")
     from playwright.sync_api import sync_playwright
 
     workdir = harness.new_workdir()
-    site = harness.build_and_serve(workdir)
+    sites = [("this build", harness.build_and_serve(workdir))]
+    if args.against:
+        try:
+            dist = build_revision(args.against, workdir)
+        except subprocess.CalledProcessError as error:
+            print(f"error: could not build {args.against}: {(error.stderr or b'').decode().strip()}", file=sys.stderr)
+            return 1
+        server, url = build.serve_in_thread(dist)
+        sites.append((args.against, harness.Site(dist=dist, url=url, manifest=harness.manifest_of(dist),
+                                                 server=server)))
+    results = {name: {} for name, _ in sites}
     try:
         with sync_playwright() as playwright:
             browser = harness.launch(playwright)
-            print(f"site: {site.url}  (Chromium {browser.version}, model {harness.model_dir()})")
+            print(f"Chromium {browser.version}, model {harness.model_dir()}; " +
+                  ", ".join(f"{name}: {site.url}" for name, site in sites))
             print("load average before: {:.2f} {:.2f} {:.2f} on {} CPUs (other work skews every figure)"
                   .format(*os.getloadavg(), os.cpu_count()))
-
-            if not args.no_starts:
-                times, stages = cold_starts(browser, site.url, harness, args.starts)
-                print(f"\ncold start to ready, fresh profile ({args.starts} runs): "
-                      f"median {statistics.median(times) / 1000:.2f} s  "
-                      f"(runs: {', '.join(f'{t / 1000:.2f}' for t in times)})")
-                for name in stages[0]:
-                    print(f"  worker stage {name:9s} median {statistics.median(s[name] for s in stages):7.0f} ms")
-                cached = cached_starts(browser, site.url, harness, args.starts)
-                print(f"start with the service worker cache ({args.starts} reloads): "
-                      f"median {statistics.median(cached) / 1000:.2f} s")
-
-            modes = ["off", "on"] if args.activations == "both" else [args.activations]
-            (width, height), runs = prediction_latency(browser, site.url, harness, args.predictions, modes)
-            for mode, samples in runs.items():
-                print(f"\nprediction latency, activations {mode}, {len(samples)} predictions of "
-                      f"{len(DIGITS)} drawn digits in turn ({width}x{height} input canvas), ms:")
-                print(f"  end to end       {summary([s['endToEnd'] for s in samples])}")
-                print(f"  in the worker    {summary([s['worker'] for s in samples])}")
-                print(f"    preprocessing  {summary([s['preprocess'] for s in samples])}")
-                print(f"    network        {summary([s['forward'] for s in samples])}")
+            # the builds take turns, one start (and a share of the predictions) at a time,
+            # so that other load on the machine falls on both alike
+            for _ in range(args.starts):
+                for name, site in sites:
+                    for key, values in figures(browser, site.url, harness, args, 1).items():
+                        results[name].setdefault(key, []).extend(values)
             print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
             browser.close()
     finally:
-        site.close()
+        for _, site in sites:
+            site.close()
 
-    groups = shipped_bytes(site.dist, site.manifest)
-    print(f"\nbytes shipped ({len(site.manifest['files'])} files in manifest.json):")
-    for group, (files, raw, packed) in sorted(groups.items(), key=lambda item: -item[1][1]):
-        print(f"  {group:13s} {files:3d} files  {raw / 1e6:7.2f} MB  gzip {packed / 1e6:6.2f} MB")
-    raw = sum(g[1] for g in groups.values())
-    packed = sum(g[2] for g in groups.values())
-    print(f"  {'total':13s} {sum(g[0] for g in groups.values()):3d} files  {raw / 1e6:7.2f} MB  "
-          f"gzip {packed / 1e6:6.2f} MB")
+    names = [name for name, _ in sites]
+    ratio = " (ratio of the medians: this build / the other)" if args.against else ""
+    print(f"\nmedian / p95 of {args.starts} starts and {args.predictions} predictions of "
+          f"{len(DIGITS)} drawn digits in turn, per build{ratio}")
+    print(f"  {'':46s}" + "".join(f"{name[:22]:>24s}" for name in names) + ("   ratio" if args.against else ""))
+    for key in results[names[0]]:
+        columns = [results[name].get(key, []) for name in names]
+        line = f"  {key:46s}" + "".join(
+            f"  {statistics.median(v):9.2f} / {percentile(v, 95):9.2f}" if v else f"{'-':>24s}" for v in columns)
+        if args.against and all(columns):
+            line += f"   {statistics.median(columns[0]) / statistics.median(columns[1]):5.2f}"
+        print(line)
+
+    for name, site in sites:
+        groups = shipped_bytes(site.dist, site.manifest)
+        print(f"\nbytes shipped, {name} ({len(site.manifest['files'])} files in manifest.json):")
+        for group, (files, raw, packed) in sorted(groups.items(), key=lambda item: -item[1][1]):
+            print(f"  {group:17s} {files:3d} files  {raw / 1e6:7.2f} MB  gzip {packed / 1e6:6.2f} MB")
+        raw = sum(g[1] for g in groups.values())
+        packed = sum(g[2] for g in groups.values())
+        print(f"  {'total':17s} {sum(g[0] for g in groups.values()):3d} files  {raw / 1e6:7.2f} MB  "
+              f"gzip {packed / 1e6:6.2f} MB")
     shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
