@@ -5,7 +5,7 @@
 
 What goes into dist/:
 
-    index.html, app.css, app.js, worker.js, sw.js     the page (copied from web/)
+    index.html, app.css, *.js (app.js and its modules, worker.js, tar.js, sw.js)  the page (web/)
     app.webmanifest, favicon.svg                      the web app manifest (installable)
     icons/icon-192.png, icon-512.png, icon-maskable-512.png
                                                       PNG icons drawn here (write_icons)
