@@ -60,7 +60,8 @@ class Dataset:
 
     def class_counts(self):
         """How many images of each digit: a list of 10 plain ints (they cross into JS as numbers)."""
-        return [int(count) for count in np.bincount(self.labels, minlength=CLASSES)]
+        # bincount takes intp, which is int32 in Pyodide (wasm32): int64 will not cast 'safe'ly
+        return [int(count) for count in np.bincount(self.labels.astype(np.intp), minlength=CLASSES)]
 
 
 def to_bytes(images, labels, meta):
