@@ -1,8 +1,9 @@
 /* The Python side of the page: Pyodide + NumPy + pycore in a Web Worker.
 
    Everything loads from this origin: ./pyodide/ (runtime, numpy as a .tar.gz, the pycore
-   wheel, pyodide-lock.json) and ./model/mnist-cnn.npz, and when asked ./data/*.npz. No Python source is built here; the
-   worker imports the shipped pycore package and calls it with arguments.
+   wheel, pyodide-lock.json), ./model/mnist-cnn.npz and, when asked for, ./data/*.npz. No
+   Python source is built here; the worker imports the shipped pycore package and calls
+   it with arguments.
 
    Messages (docs/architecture.md, "The worker's messages", has them whole):
      worker -> page, no id: {type: "progress"|"ready"|"fatal", ...} while starting;
