@@ -6,20 +6,23 @@ weights every time, on a mix of
 
   - the user's examples, each as COPIES small random distortions (shift, rotation, scale) of
     the 28x28 the network saw, so that what is learned is the style and not one drawing, and
-  - a replay sample of MNIST training images with their labels, so that the other digits,
-    and everyone else's way of writing the taught one, are not forgotten.
+  - a replay sample of MNIST training images whose targets are the shipped network's own
+    answers (distillation, ``distil``), so that the other digits, and everyone else's way of
+    writing the taught one, are not forgotten: the replay asks the adapted network to keep
+    answering as the shipped one did, which holds it closer than the bare labels, and it
+    carries most of each step's loss (``replay_share``).
 
-The frozen part's output (``the frozen layers (frozen_up_to)``) of every replay image and every example's copies
-is computed once and cached: a teaching step is then STEPS small dense forward/backward
-passes, cheap enough for the browser. Adapting always restarts from the shipped weights with
+The frozen part's output (up to the layer ``frozen_up_to``) of every replay image and of every
+example's copies is computed once and cached: a teaching step is then ``steps`` small dense
+forward/backward passes, cheap enough for the browser. Adapting always restarts from the shipped weights with
 randomness drawn from (seed, number of examples) and each example's copies from (seed, its
 position), so the same examples give the same network, bit for bit: the page rebuilds the
 adapted network from stored examples, and ``forget`` simply returns to the shipped one.
 
-Why this and not a nearest-neighbour vote on the features (measured, docs/teaching.md): the
-fine-tuned network generalises from five examples to fresh drawings of the style, while a
-vote only helps drawings close to one already taught; and the adapted network is an ordinary
-``Classifier``, so the page's prediction, layer views and packed answer need no change.
+Why fine-tuning: it generalises from a few examples to fresh drawings of the style (the
+distortions teach the style, not the drawing), and the adapted network is an ordinary
+``Classifier``, so the page's prediction, layer views and packed answer need no change. A
+nearest-neighbour vote on the features (alone or blended) is not measured yet: docs/teaching.md.
 """
 import time
 
@@ -40,7 +43,8 @@ SETTINGS = {
     "steps": 30,            # SGD steps per adaptation
     "batch": 32,            # examples' copies per step
     "replay_batch": 32,     # replay images per step
-    "replay_share": 0.5,    # of each step's loss, the replay images' share
+    "replay_share": 0.8,    # of each step's loss, the replay images' share
+    "distil": 1.0,          # replay targets: (1 - distil) * label + distil * the shipped answer
     "lr": 0.01,
     "momentum": 0.9,
 }
@@ -85,7 +89,7 @@ def distorted(image, n, rng, degrees, scale, shift):
 
 
 class Head:
-    """The layers after the frozen layers (frozen_up_to), with their own copies of the weights: forward and
+    """The layers after ``frozen_up_to``, with their own copies of the weights: forward and
     backward on cached features, every product through products.matmul (no BLAS in the browser)."""
 
     def __init__(self, layers):
@@ -93,8 +97,9 @@ class Head:
         self.params = {f"{name}.{key}": value.copy()
                        for name, layer in layers for key, value in layer.params.items()}
 
-    def loss(self, features, labels, weights):
-        """Weighted mean cross-entropy of a batch and the gradient of every parameter."""
+    def loss(self, features, targets, weights):
+        """sum(weights * cross-entropy) of a batch and the gradient of every parameter;
+        ``targets`` (B,) labels or (B, 10) target distributions."""
         x, caches = features, []
         for name, layer in self.layers:
             caches.append(x)
@@ -102,12 +107,12 @@ class Head:
                 x = matmul(x, self.params[f"{name}.W"]) + self.params[f"{name}.b"]
             else:
                 x = np.maximum(x, 0)
+        if targets.ndim == 1:
+            targets = np.eye(x.shape[1], dtype=x.dtype)[targets]
         z = x - x.max(axis=1, keepdims=True)
         log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))          # (B, 10)
-        losses = -log_probs[np.arange(len(x)), labels]
-        dout = np.exp(log_probs)
-        dout[np.arange(len(x)), labels] -= 1
-        dout *= weights[:, None]                                               # d(sum w * loss)/dlogits
+        losses = -(targets * log_probs).sum(axis=1)
+        dout = (np.exp(log_probs) - targets) * weights[:, None]                # d(sum w * loss)/dlogits
         grads = {}
         for i in range(len(self.layers) - 1, -1, -1):
             name, layer = self.layers[i]
@@ -137,7 +142,7 @@ class Tutor:
         self.split = names.index(self.settings["frozen_up_to"]) + 1
         self.replay_images = np.asarray(replay_images, np.float32)
         self.replay_labels = np.asarray(replay_labels, np.int64)
-        self._replay_features = None               # computed at the first adaptation
+        self._replay_features = self._replay_targets = None   # computed at the first adaptation
         self.images, self.labels, self._copies = [], [], []
         self._classifier = classifier
 
@@ -184,7 +189,7 @@ class Tutor:
         right = 0
         for i in range(self.count):
             others = Tutor(self.shipped, self.replay_images, self.replay_labels, self.seed, **self.settings)
-            others._replay_features = self._replay_features
+            others._replay_features, others._replay_targets = self._replay_features, self._replay_targets
             others.images = self.images[:i] + self.images[i + 1:]
             others.labels = self.labels[:i] + self.labels[i + 1:]
             others._copies = [others._features_of_copies(image, j) for j, image in enumerate(others.images)]
@@ -214,11 +219,15 @@ class Tutor:
         s = self.settings
         if self._replay_features is None:
             self._replay_features = self.shipped.features(self.replay_images, s["frozen_up_to"])
+            answers = self.shipped.probabilities(self.replay_images).astype(np.float32)
+            labels = np.eye(10, dtype=np.float32)[self.replay_labels]
+            self._replay_targets = (1 - s["distil"]) * labels + s["distil"] * answers
         head = Head(self.shipped.net.layers[self.split:])
         own = np.concatenate(self._copies)                                       # (count * copies, D)
         own_labels = np.repeat(np.array(self.labels, np.int64), s["copies"])
         as_drawn, drawn_labels = own[::s["copies"]], own_labels[::s["copies"]]   # each example's first copy
         before = head.mean_loss(as_drawn, drawn_labels)
+        own_targets = np.eye(10, dtype=np.float32)[own_labels]
         rng = np.random.default_rng([self.seed, self.count, 2])
         optimiser = SGD(head.params, momentum=s["momentum"])
         mine_share = 1 - s["replay_share"]
@@ -228,8 +237,8 @@ class Tutor:
             mine = rng.integers(0, len(own), s["batch"])
             theirs = rng.integers(0, len(self._replay_features), s["replay_batch"])
             batch = np.concatenate([own[mine], self._replay_features[theirs]])
-            labels = np.concatenate([own_labels[mine], self.replay_labels[theirs]])
-            _, grads = head.loss(batch, labels, weights)
+            targets = np.concatenate([own_targets[mine], self._replay_targets[theirs]])
+            _, grads = head.loss(batch, targets, weights)
             optimiser.step(head.params, grads, s["lr"])
         after = head.mean_loss(as_drawn, drawn_labels)
         self._classifier = Classifier(self._adapted_network(head.params), self.shipped.metadata)
@@ -237,7 +246,7 @@ class Tutor:
                 "ms": (time.perf_counter() - start) * 1e3}
 
     def _adapted_network(self, head_params):
-        """The shipped network's layers up to the frozen layers (frozen_up_to) (shared: nothing writes them), then
+        """The shipped network's layers up to ``frozen_up_to`` (shared: nothing writes them), then
         new Dense layers holding ``head_params``."""
         layers = list(self.shipped.net.layers[:self.split])
         for name, layer in self.shipped.net.layers[self.split:]:
