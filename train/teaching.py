@@ -75,7 +75,15 @@ def main(argv=None):
         check = dataset["test_images"], dataset["test_labels"]
     check = check[0].astype(np.float32) / 255, check[1]
     tutor = teach.Tutor(shipped, replay_images.astype(np.float32) / 255, replay_labels, **settings)
+    tutor.set_check(*check)
     print(f"{split}: settings {dict(teach.SETTINGS, **settings)}, replay {args.replay}", flush=True)
+    prepare_ms = []
+    while tutor.remaining:
+        began = time.perf_counter()
+        tutor.prepare(200)
+        prepare_ms.append((time.perf_counter() - began) * 1e3)
+    print(f"prepare(200): {len(prepare_ms)} calls for {args.replay:,} replay and {len(check[1]):,} check images, "
+          f"median {np.median(prepare_ms):.0f} ms, max {max(prepare_ms):.0f} ms", flush=True)
 
     print(f"{'style':>14} {'digit':>5} {'shipped':>8} " + " ".join(f"{'k=' + str(k):>6}" for k in KS))
     for name in handwriting.STYLES:
@@ -93,8 +101,12 @@ def main(argv=None):
     unusual = [handwriting.drawings(name, range(fresh_seed, fresh_seed + FRESH)) for name in handwriting.UNUSUAL]
     unusual_images, unusual_labels = np.concatenate([u[0] for u in unusual]), np.concatenate([u[1] for u in unusual])
 
+    check_ms = []
+
     def line(title):
-        right, total = tutor.score(*check)
+        began = time.perf_counter()
+        right, total = tutor.check()
+        check_ms.append((time.perf_counter() - began) * 1e3)
         print(f"{title:>22}: {check_name} {right:,}/{total:,} ({100 * right / total:.2f} %), "
               f"plain 0-9 drawn {share(tutor.classifier, plain_images, plain_labels):.1%} "
               f"(worst digit {min(share(tutor.classifier, *p) for p in plain):.0%}), "
@@ -108,11 +120,16 @@ def main(argv=None):
         times.append(tutor.teach(image, label)["ms"])
         if i + 1 in MIXED:
             line(f"after {i + 1} mixed examples")
-    began = time.perf_counter()
-    right, total = tutor.leave_one_out()
-    print(f"leave-one-out of the {total}: {right}/{total} ({time.perf_counter() - began:.1f} s)")
+    one_ms, right = [], 0
+    for i in range(tutor.count):
+        began = time.perf_counter()
+        right += tutor.leave_one_out_at(i)
+        one_ms.append((time.perf_counter() - began) * 1e3)
+    print(f"leave-one-out of the {tutor.count}: {right}/{tutor.count}; leave_one_out_at median "
+          f"{np.median(one_ms):.1f} ms, p95 {np.percentile(one_ms, 95):.1f} ms")
     print(f"teaching step (CPython, {len(times)} calls): median {np.median(times):.1f} ms, "
           f"p95 {np.percentile(times, 95):.1f} ms (the replay features were already cached)")
+    print(f"check() of the {len(check[1]):,} check images: median {np.median(check_ms):.0f} ms")
 
 
 if __name__ == "__main__":

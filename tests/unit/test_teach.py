@@ -88,6 +88,13 @@ def test_the_adapted_classifier_keeps_the_classifier_api(shipped, replay_data):
     assert packed.dtype == np.float32 and packed.size == sum(size for _, size in adapted.packed_layout())
     # only the dense layers learn: the convolutions are the shipped arrays themselves
     assert adapted.net.params["conv1.W"] is shipped.net.params["conv1.W"]
+    assert adapted.map_shapes() == shipped.map_shapes()
+    np.testing.assert_array_equal(adapted.kernels(), shipped.kernels())
+    plain = adapted.classify_pixels(canvas.tobytes(), 56, 56)
+    assert plain.size == sum(size for _, size in adapted.packed_layout(False))
+    prediction = adapted.classify(canvas)
+    np.testing.assert_allclose(prediction.probabilities, adapted.probabilities(prediction.image[None])[0], atol=1e-6)
+    assert adapted.classify(np.zeros((56, 56, 4), np.uint8)) is None
 
 
 def test_leave_one_out_and_score_count_right(shipped, replay_data):
@@ -109,12 +116,98 @@ def test_leave_one_out_and_score_count_right(shipped, replay_data):
 
 def test_leave_one_out_counts_each_example_by_the_others(shipped, replay_data, monkeypatch):
     """With a fake adaptation that learns nothing, leave-one-out is the shipped model's count."""
-    monkeypatch.setattr(teach.Tutor, "_adapt", lambda self, start: setattr(self, "_classifier", self.shipped))
+    monkeypatch.setattr(teach.Tutor, "_adapted", lambda self, copies, labels: (self.shipped, None, None))
     tutor = tutor_of(shipped, replay_data)
     images, labels = synthetic_digits(6, seed=2)
     tutor.set_examples(images, labels)
     expected = int((shipped.probabilities(images).argmax(axis=1) == labels).sum())
     assert tutor.leave_one_out() == (expected, 6)
+
+
+def test_leave_one_out_at_is_set_examples_of_the_others(shipped, replay_data):
+    tutor = tutor_of(shipped, replay_data)
+    images, labels = examples(4)
+    tutor.set_examples(images, labels)
+    answers = [tutor.leave_one_out_at(i) for i in range(4)]
+    assert tutor.leave_one_out() == (sum(answers), 4)
+    for i in range(4):
+        others = tutor_of(shipped, replay_data)
+        others.set_examples(np.delete(images, i, axis=0), np.delete(labels, i))
+        assert answers[i] == (others.classifier.probabilities(images[i:i + 1])[0].argmax() == labels[i])
+    with pytest.raises(IndexError):
+        tutor.leave_one_out_at(4)
+
+
+def test_prepare_counts_down_and_gives_what_unprepared_gives(shipped, replay_data):
+    images, labels = examples()
+    check_images, check_labels = synthetic_digits(30, seed=11)
+    lazy = tutor_of(shipped, replay_data)
+    lazy.set_check(check_images, check_labels)
+    lazy.set_examples(images, labels)                   # prepares everything itself
+    assert lazy.remaining == 0
+    stepwise = tutor_of(shipped, replay_data)
+    stepwise.set_check(check_images, check_labels)
+    left = [stepwise.prepare(budget=25)]
+    while left[-1]:
+        left.append(stepwise.prepare(budget=25))
+    assert left == [70, 50, 30, 10, 0]      # 60 replay images, then 30 check images, in blocks of 20
+    stepwise.set_examples(images, labels)
+    np.testing.assert_array_equal(stepwise._replay.features, lazy._replay.features)
+    np.testing.assert_array_equal(stepwise._check.features, lazy._check.features)
+    assert same_params(stepwise.classifier.net.params, lazy.classifier.net.params)
+    with pytest.raises(ValueError, match="budget"):
+        stepwise.prepare(budget=0)
+
+
+def test_check_is_score_on_the_same_set(shipped, replay_data):
+    tutor = tutor_of(shipped, replay_data)
+    check_images, check_labels = synthetic_digits(40, seed=12)
+    assert tutor.check() == (0, 0)
+    tutor.set_check(check_images, check_labels)
+    assert tutor.check() == tutor.score(check_images, check_labels)          # the shipped network
+    tutor.set_examples(*examples())
+    assert tutor.check() == tutor.score(check_images, check_labels)          # the gated one
+    tutor.set_examples(*examples(6, seed=3))
+    assert tutor.check() == tutor.score(check_images, check_labels)
+
+
+def test_the_gate_is_shipped_far_from_the_examples_and_adapted_at_them(shipped, replay_data):
+    images, labels = examples()
+    tutor = tutor_of(shipped, replay_data, gate_near=0.99, gate_far=0.95)
+    tutor.set_examples(images, labels)
+    gated = tutor.classifier
+    adapted = Classifier(gated.net, shipped.metadata)                         # the adapted network ungated
+    far = np.zeros((1, 28, 28), np.float32)
+    far[0, 2:5, 2:26] = 1                                                      # a bar, like no blob
+    assert gated.gate.nearest(gated.shipped.features(far))[0][0] < 0.95
+    np.testing.assert_array_equal(gated.probabilities(far), shipped.probabilities(far))
+    np.testing.assert_array_equal(gated.probabilities(images), adapted.probabilities(images))
+    always = tutor_of(shipped, replay_data, gate_near=-1, gate_far=-1)       # w = 1 everywhere: the adapted one
+    always.set_examples(images, labels)
+    np.testing.assert_array_equal(always.classifier.probabilities(far),
+                                  Classifier(always.classifier.net, shipped.metadata).probabilities(far))
+
+
+def test_the_gate_ramps_between_far_and_near():
+    gate = teach.Gate([], np.eye(3, dtype=np.float32), [0, 1, 2], near=0.9, far=0.5)
+    similarity, label = gate.nearest(np.array([[1, 0, 0], [1, 1, 0], [0, 0, -1]], np.float32))
+    np.testing.assert_allclose(similarity, [1, np.sqrt(0.5), 0], atol=1e-6)
+    assert label[0] == 0 and label[1] in (0, 1)
+    np.testing.assert_allclose(gate.weight(similarity), [1, (np.sqrt(0.5) - 0.5) / 0.4, 0], atol=1e-6)
+    np.testing.assert_array_equal(teach.Gate([], np.eye(3), [0, 1, 2], 0.7, 0.7).weight(similarity), [1, 1, 0])
+    with pytest.raises(ValueError, match="above"):
+        teach.Gate([], np.eye(3), [0, 1, 2], near=0.5, far=0.9)
+
+
+def test_copies_follow_the_example_not_its_place(shipped, replay_data):
+    images, labels = examples(3)
+    a, b = tutor_of(shipped, replay_data), tutor_of(shipped, replay_data)
+    a.set_examples(images, labels)
+    b.set_examples(images[::-1], labels[::-1])
+    np.testing.assert_array_equal(a._copies[0], b._copies[2])
+    kept = a._copies[1]
+    a.set_examples(images[1:], labels[1:])                                     # one removed: the rest kept
+    assert a._copies[0] is kept
 
 
 @pytest.mark.parametrize("image, label, words", [
