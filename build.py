@@ -588,8 +588,8 @@ def make_snapshot(runtime_dir: Path, cache: Path) -> Path:
 def data_files(mnist: dict) -> dict[str, bytes]:
     """{path in dist/: bytes} of the lazy data files, made from verified MNIST (train.data.load()):
 
-    data/mnist-replay.npz   train.replay.replay_indices(REPLAY_SIZE, REPLAY_SEED): a
-                            class-balanced sample of the training images 0-49,999 only
+    data/mnist-replay.npz   train.replay.replay_indices(labels, REPLAY_SIZE, REPLAY_SEED): a
+                            class-balanced sample of training images 0-44,999 only
     data/mnist-check.npz    every CHECK_STEP-th image of the official test set
 
     Both pycore.datasets files (uint8, deflated, fixed zip dates: the same MNIST gives the
@@ -608,7 +608,7 @@ def data_files(mnist: dict) -> dict[str, bytes]:
         return datasets.to_bytes(mnist[f"{split}_images"][indices], mnist[f"{split}_labels"][indices], meta)
 
     replay_span = replay.TRAIN_RANGE
-    indices = np.asarray(replay.replay_indices(replay.REPLAY_SIZE, REPLAY_SEED))
+    indices = np.asarray(replay.replay_indices(mnist["train_labels"], replay.REPLAY_SIZE, REPLAY_SEED))
     if indices.min() < replay_span[0] or indices.max() >= replay_span[1]:
         raise BuildError(f"train.replay.replay_indices gave indices outside the training images "
                          f"{replay_span[0]}-{replay_span[1] - 1}: {indices.min()}..{indices.max()}")

@@ -51,6 +51,19 @@ class Classifier:
         logits, _ = self.net.forward(self.normalise(images))
         return softmax(logits)
 
+    def features(self, images, upto="flatten", batch_size=500):
+        """(N, 28, 28) images in [0, 1] -> the output of layer ``upto`` (dropout off), e.g.
+        (N, 640) after "flatten": what the layers after it see."""
+        names = [name for name, _ in self.net.layers]
+        stop = names.index(upto) + 1
+        out = []
+        for i in range(0, len(images), batch_size):
+            x = self.normalise(images[i:i + batch_size])
+            for _, layer in self.net.layers[:stop]:
+                x, _ = layer.forward(x)
+            out.append(x)
+        return np.concatenate(out) if out else np.zeros((0,), np.float32)
+
     def map_shapes(self):
         """The shapes of what the page draws of the network's insides, channels last:
         {"conv1": [24, 24, 20], "conv2": [8, 8, 40], "dense1": [256], "kernels": [20, 5, 5]}

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
+from pycore.optim import SCHEDULES
+
 from . import augment, data, distill, keep_freed_memory
-from .optim import SCHEDULES
 from .trainer import CHECKPOINT, train
 
 

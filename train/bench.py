@@ -40,9 +40,9 @@ def numpy_training(steps, repeats, warmup, seed=0):
 
     from pycore.layers import softmax_cross_entropy
     from pycore.network import build_network
+    from pycore.optim import SGD
 
     from .bench_torch import images_per_second
-    from .optim import SGD
 
     net = build_network(seed=seed)
     optimiser = SGD(net.params, momentum=0.9, weight_decay=5e-4)

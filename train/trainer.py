@@ -19,10 +19,10 @@ from pycore import weights
 from pycore.inference import Classifier
 from pycore.layers import softmax_cross_entropy
 from pycore.network import build_network
+from pycore.optim import SGD, learning_rate
 
 from . import augment
 from .evaluate import evaluate
-from .optim import SGD, learning_rate
 
 CHECKPOINT = "checkpoint.npz"
 

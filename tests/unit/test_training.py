@@ -1,4 +1,4 @@
-"""The training code (train/trainer.py, optim.py, evaluate.py, __main__.py) on tiny inputs.
+"""The training code (train/trainer.py, pycore/optim.py, train/evaluate.py, __main__.py) on tiny inputs.
 
 Synthetic digits: each class is a soft blob at its own place on a circle, plus
 noise, so a few hundred images and a few epochs are enough to learn something.
@@ -14,9 +14,9 @@ import pytest
 
 from pycore import weights
 from pycore.network import build_network
+from pycore.optim import SGD, learning_rate
 from train import evaluate as evaluation
 from train.__main__ import DEFAULTS, parse
-from train.optim import SGD, learning_rate
 from train.trainer import CHECKPOINT, load_checkpoint, save_checkpoint, train
 
 

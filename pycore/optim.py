@@ -1,6 +1,8 @@
-"""SGD with momentum and decoupled-from-bias weight decay, in place.
+"""SGD with momentum and decoupled-from-bias weight decay, in place, and the learning-rate schedules.
 
-The optimiser sees only names, arrays and gradients (pycore's model contract).
+The optimiser sees only names, arrays and gradients (pycore's model contract). It lives in
+pycore, not train/, because the page adapts the network in the browser too (pycore.teach):
+training under CPython and teaching under Pyodide take their steps with the same code.
 """
 import math
 

