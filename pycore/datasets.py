@@ -163,3 +163,13 @@ def check_meta(meta, count):
     if indices[0] < span[0] or indices[-1] >= span[1]:
         raise DatasetError(f"data file metadata: indices {indices[0]}..{indices[-1]} "
                            f"outside the range [{span[0]}, {span[1]})")
+
+
+def page_images(data, count):
+    """The page's personal examples: ``count`` 28x28 images as bytes (0-255, row by row, one
+    image after another, as web/teach.js keeps them) -> (count, 28, 28) float32 in [0, 1]."""
+    raw = np.frombuffer(data, np.uint8)
+    size = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
+    if count < 0 or raw.size != count * size:
+        raise DatasetError(f"{count} images of 28x28 are {count * size} bytes, got {raw.size}")
+    return raw.reshape(count, *IMAGE_SHAPE).astype(np.float32) / np.float32(255)

@@ -121,3 +121,13 @@ def test_an_npz_holding_a_pickle_is_refused():
     arrays["labels"] = np.array([7, 2, 1, 7], dtype=object)
     with pytest.raises(DatasetError, match="not a readable"):
         datasets.from_bytes(npz_bytes(arrays))
+
+
+def test_page_images_are_the_bytes_as_floats_and_a_wrong_size_is_refused():
+    raw = np.arange(2 * 784, dtype=np.int64) % 256
+    images = datasets.page_images(raw.astype(np.uint8).tobytes(), 2)
+    assert images.shape == (2, 28, 28) and images.dtype == np.float32
+    assert images[1, 0, 0] == np.float32((784 % 256) / 255) and images.max() == 1
+    assert datasets.page_images(b"", 0).shape == (0, 28, 28)
+    with pytest.raises(datasets.DatasetError, match="2 images of 28x28 are 1568 bytes, got 1567"):
+        datasets.page_images(bytes(1567), 2)

@@ -1,0 +1,105 @@
+/* Teaching, in the worker: pycore.teach.Tutor adapts the shipped network to the user's
+   examples. A classic script that worker.js loads (importScripts); it is given what it
+   uses and keeps no other state of the worker's.
+
+   The Tutor needs the replay sample and the check set (data/mnist-replay.npz and
+   data/mnist-check.npz, fetched the first time there is something to learn, never on a first
+   visit). Their features are prepared a slice at a time, each slice a task of its own, so
+   that the predictions asked for meanwhile are answered between slices. */
+
+self.Lessons = class Lessons {
+  /* pyodide, the shipped classifier (a PyProxy), fetchDataset(path) -> Uint8Array,
+     withProxies(use) (see worker.js), pythonMessage(error) -> text */
+  constructor({ pyodide, classifier, fetchDataset, withProxies, pythonMessage }) {
+    Object.assign(this, { pyodide, shipped: classifier, fetchDataset, withProxies, pythonMessage });
+    this.tutor = null;          // PyProxy of the Tutor, once made
+    this.making = null;         // Promise of it, while the data files load
+    this.adapted = null;        // PyProxy of tutor.classifier while examples are in use
+  }
+
+  /* The Classifier every prediction uses: the adapted one, or the shipped one. */
+  get classifier() {
+    return this.adapted ?? this.shipped;
+  }
+
+  async tutorReady() {
+    this.making ??= this.make().catch((error) => {
+      this.making = null;       // tried again at the next lesson
+      throw error;
+    });
+    return this.making;
+  }
+
+  async make() {
+    const [replay, check] = await Promise.all(
+      ["data/mnist-replay.npz", "data/mnist-check.npz"].map((path) => this.fetchDataset(path)));
+    const tutor = this.withProxies((keep) => {
+      const datasets = keep(this.pyodide.pyimport("pycore.datasets"));
+      const teach = keep(this.pyodide.pyimport("pycore.teach"));
+      const [replaySet, checkSet] = [replay, check].map((bytes, n) => {
+        try {
+          return keep(datasets.from_bytes(keep(this.pyodide.toPy(bytes))));
+        } catch (error) {
+          const path = n ? "data/mnist-check.npz" : "data/mnist-replay.npz";
+          throw new Error(`${path} is not a usable data file: ${this.pythonMessage(error)}`);
+        }
+      });
+      const made = teach.Tutor(this.shipped, keep(replaySet.floats()), keep(replaySet.labels));
+      made.set_check(keep(checkSet.floats()), keep(checkSet.labels));
+      return made;
+    });
+    // the replay's and the check set's features, a slice per task
+    while (tutor.prepare(100) > 0) await new Promise((resolve) => setTimeout(resolve, 0));
+    this.tutor = tutor;
+    return tutor;
+  }
+
+  /* images: Uint8Array of n 28×28 images (0-255), labels: n digits. Adapts the shipped
+     network to them from scratch (none: the shipped network again, exactly); resolves with
+     {count, ms, check: [right, total] | null, checkShipped: [right, total] | null}. */
+  async learn(images, labels) {
+    if (!labels.length) {
+      this.tutor?.forget();
+      this.setAdapted(null);
+      return { count: 0, ms: 0, check: null };
+    }
+    const tutor = await this.tutorReady();
+    const t0 = performance.now();
+    this.withProxies((keep) => {
+      const datasets = keep(this.pyodide.pyimport("pycore.datasets"));
+      const floats = keep(datasets.page_images(keep(this.pyodide.toPy(images)), labels.length));
+      keep(tutor.set_examples(floats, keep(this.pyodide.toPy(labels))));
+    });
+    const ms = performance.now() - t0;
+    this.setAdapted(tutor.classifier);
+    const check = this.withProxies((keep) => keep(tutor.check()).toJs());
+    return { count: labels.length, ms, check };
+  }
+
+  setAdapted(proxy) {
+    this.adapted?.destroy();
+    this.adapted = proxy;
+  }
+
+  /* Whether example index is read right by a network adapted on the others. */
+  leaveOneOut(index) {
+    if (!this.tutor) throw new Error("nothing has been taught");
+    return Boolean(this.tutor.leave_one_out_at(index));
+  }
+
+  /* The "dataset" request: a data file fetched and read by pycore.datasets; how many images
+     it holds, and of each digit. */
+  async summary(path) {
+    const bytes = await this.fetchDataset(path);
+    return this.withProxies((keep) => {
+      const datasets = keep(this.pyodide.pyimport("pycore.datasets"));
+      let dataset;
+      try {
+        dataset = keep(datasets.from_bytes(keep(this.pyodide.toPy(bytes))));
+      } catch (error) {
+        throw new Error(`${path} is not a usable data file: ${this.pythonMessage(error)}`);
+      }
+      return { count: dataset.length, classes: keep(dataset.class_counts()).toJs() };
+    });
+  }
+};
