@@ -12,6 +12,8 @@ import { PythonWorker } from "./python.js";
 import { Results } from "./results.js";
 import { PredictionScheduler } from "./scheduler.js";
 import { Status } from "./status.js";
+import { ExampleStore } from "./store.js";
+import { Teaching } from "./teach.js";
 
 const LIVE_INTERVAL_MS = 60;   // at most ~16 live predictions a second while drawing
 // The page asks for the layers' outputs with each prediction (the Inside section); the plain
@@ -32,6 +34,19 @@ const clearButton = $("#clear");
 let python = null;            // the PythonWorker, once Python is ready
 let workerInfo = null;        // what the worker reported when it started
 
+const teaching = new Teaching({
+  elements: {
+    button: $("#teach"), choice: $("#teach-choice"), panel: $("#teaching"), status: $("#teach-status"),
+    list: $("#examples"), message: $("#teach-message"), exportButton: $("#export"),
+    importButton: $("#import"), importInput: $("#import-file"), forget: $("#forget"),
+  },
+  store: new ExampleStore(),
+  ask: (type, fields, transfer) => python.request(type, fields, transfer),
+  adapted: () => {
+    if (!pad.isEmpty) scheduler.request(true);   // the drawing read again by the adapted network
+  },
+});
+
 const pictures = new Pictures({
   button: $("#open"), input: $("#file"), message: $("#file-message"),
   onPicture: (bitmap, background) => pad.openPicture(bitmap, background),
@@ -50,11 +65,13 @@ function render(reply, started) {
   }
   results.show(reply, started);
   if (reply.activations) inside.show(reply.activations);
+  teaching.setCurrent(reply.image, pad.toData().strokes);
 }
 
 function showBlank() {
   results.clear();
   inside.clear();
+  teaching.setCurrent(null);
 }
 
 const scheduler = new PredictionScheduler({
@@ -145,6 +162,7 @@ async function start() {
   python.request("kernels").then(({ kernels }) => inside.showKernels(kernels),
     () => {});   // the filters are an extra: predictions work without them
   offline.register();
+  teaching.start();
 }
 
 /* For tests and the browser benchmark: one end-to-end prediction of the current drawing

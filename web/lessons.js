@@ -50,13 +50,14 @@ self.Lessons = class Lessons {
     });
     // the replay's and the check set's features, a slice per task
     while (tutor.prepare(100) > 0) await new Promise((resolve) => setTimeout(resolve, 0));
+    this.shippedCheck = this.withProxies((keep) => keep(tutor.check()).toJs());   // nothing taught yet
     this.tutor = tutor;
     return tutor;
   }
 
   /* images: Uint8Array of n 28×28 images (0-255), labels: n digits. Adapts the shipped
      network to them from scratch (none: the shipped network again, exactly); resolves with
-     {count, ms, check: [right, total] | null, checkShipped: [right, total] | null}. */
+     {count, ms, check: [right, total] | null, shippedCheck: the same for the shipped network}. */
   async learn(images, labels) {
     if (!labels.length) {
       this.tutor?.forget();
@@ -73,7 +74,7 @@ self.Lessons = class Lessons {
     const ms = performance.now() - t0;
     this.setAdapted(tutor.classifier);
     const check = this.withProxies((keep) => keep(tutor.check()).toJs());
-    return { count: labels.length, ms, check };
+    return { count: labels.length, ms, check, shippedCheck: this.shippedCheck };
   }
 
   setAdapted(proxy) {

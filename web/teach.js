@@ -101,7 +101,8 @@ export class Teaching {
       });
       try {
         const reply = await this.ask("examples", { images, labels: examples.map((e) => e.label) }, [images.buffer]);
-        this.facts = { count: reply.count, ms: reply.ms, check: reply.check ?? null, leaveOneOut: null };
+        this.facts = { count: reply.count, ms: reply.ms, check: reply.check ?? null,
+          shippedCheck: reply.shippedCheck ?? null, leaveOneOut: null };
         document.body.dataset.taught = String(reply.count);
         this.adapted();
         this.render();
@@ -240,7 +241,8 @@ function describe(n, facts, busy) {
     : "checking each against the others…");
   if (facts?.check) {
     const [right, total] = facts.check;
-    parts.push(`MNIST check set: ${right.toLocaleString("en-US")} of ${total.toLocaleString("en-US")} right`);
+    const shipped = facts.shippedCheck ? ` (as shipped: ${facts.shippedCheck[0].toLocaleString("en-US")})` : "";
+    parts.push(`MNIST check set: ${right.toLocaleString("en-US")} of ${total.toLocaleString("en-US")} right${shipped}`);
   }
   return `${parts.join("; ")}.`;
 }

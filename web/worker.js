@@ -10,13 +10,15 @@
      page -> worker, each with an id, the reply carrying it: "classify" (RGBA pixels in,
      probabilities, the 28x28 image, timings and optionally the layers' outputs back, as
      views of one transferred buffer), "kernels", "stats", "dataset" (a data file fetched
-     with fetchDataset and read by pycore.datasets: its image count and count per digit);
+     with fetchDataset and read by pycore.datasets: its image count and count per digit),
+     "examples" (the user's examples to learn: lessons.js), "leave-one-out";
      a failure is {id, type: "error"}.
 */
 // biome-ignore lint/suspicious/noRedundantUseStrict: a classic script, not a module
 "use strict";
 
-importScripts("tar.js", "fetching.js");   // self.readTar; self.fetchVerified, fetchPackages, fetchSnapshot
+// self.readTar; self.fetchVerified, fetchPackages, fetchSnapshot; self.Lessons (teaching)
+importScripts("tar.js", "fetching.js", "lessons.js");
 
 const BASE = new URL("./", self.location.href);
 const RUNTIME = new URL("pyodide/", BASE).href;
@@ -28,6 +30,7 @@ const STAGES = 4;
 
 let pyodide = null;
 let classifier = null;   // PyProxy of pycore.inference.Classifier, kept for the worker's life
+let lessons = null;      // self.Lessons: what the user taught (its classifier reads the drawings)
 let sys = null;          // PyProxy of the sys module (stats)
 let layouts = null;      // Map false/true -> [[name, size], ...]: classify_pixels' array
                          // without and with activations (Classifier.packed_layout)
@@ -121,6 +124,8 @@ async function start() {
     inference.destroy();
   }
 
+  lessons = new self.Lessons({ pyodide, classifier, fetchDataset, withProxies, pythonMessage });
+
   progress(4, "Warming up");
   layouts = new Map([false, true].map((activations) =>
     [activations, withProxies((keep) => keep(classifier.packed_layout(activations)).toJs())]));
@@ -164,23 +169,6 @@ async function fetchDataset(path) {
   if (!file) throw new Error(`${path} could not be downloaded: manifest.json does not list it`);
   const response = await self.fetchVerified(new URL(path, BASE).href, file.sha256, path, "manifest.json");
   return new Uint8Array(await response.arrayBuffer());
-}
-
-/* The "dataset" request: a data file fetched and read by pycore.datasets; how many images
-   it holds, and of each digit. */
-async function datasetSummary(path) {
-  const bytes = await fetchDataset(path);
-  return withProxies((keep) => {
-    const datasets = keep(pyodide.pyimport("pycore.datasets"));
-    const data = keep(pyodide.toPy(bytes));
-    let dataset;
-    try {
-      dataset = keep(datasets.from_bytes(data));
-    } catch (error) {
-      throw new Error(`${path} is not a usable data file: ${pythonMessage(error)}`);
-    }
-    return { count: dataset.length, classes: keep(dataset.class_counts()).toJs() };
-  });
 }
 
 /* Write the files of an uncompressed ustar archive (tar.js's readTar) under dir. */
@@ -231,7 +219,7 @@ function classify(width, height, pixels, { activations = false, photo = false } 
   const t0 = performance.now();
   return withProxies((keep) => {
     const bytes = keep(pyodide.toPy(new Uint8Array(pixels)));
-    const packed = keep(classifier.classify_pixels.callKwargs(bytes, height, width, { photo, activations }));
+    const packed = keep(lessons.classifier.classify_pixels.callKwargs(bytes, height, width, { photo, activations }));
     if (packed === undefined || packed === null) return { blank: true };
     const flat = copyFloat32(packed);
     const parts = {};
@@ -288,8 +276,12 @@ self.onmessage = async (event) => {
       self.postMessage({ id, type: "kernels", kernels }, [kernels.buffer]);
     } else if (type === "stats") {
       self.postMessage({ id, type: "stats", ...stats() });
+    } else if (type === "examples") {
+      self.postMessage({ id, type: "taught", ...(await lessons.learn(request.images, request.labels)) });
+    } else if (type === "leave-one-out") {
+      self.postMessage({ id, type: "leave-one-out", right: lessons.leaveOneOut(request.index) });
     } else if (type === "dataset") {
-      self.postMessage({ id, type: "dataset", path: request.path, ...(await datasetSummary(request.path)) });
+      self.postMessage({ id, type: "dataset", path: request.path, ...(await lessons.summary(request.path)) });
     } else {
       self.postMessage({ id, type: "error", message: `unknown request type ${type}` });
     }

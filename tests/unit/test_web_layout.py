@@ -8,7 +8,9 @@ from pathlib import Path
 from train.drawing import PEN_WIDTH
 
 WEB = Path(__file__).resolve().parents[2] / "web"
-MODULES = sorted(p for p in WEB.glob("*.js") if p.name not in ("worker.js", "sw.js", "tar.js", "fetching.js"))
+# the classic scripts: the worker, the service worker, and what the worker loads with importScripts
+CLASSIC = ("worker.js", "sw.js", "tar.js", "fetching.js", "lessons.js")
+MODULES = sorted(p for p in WEB.glob("*.js") if p.name not in CLASSIC)
 
 
 def test_index_loads_one_module_script():
@@ -50,3 +52,9 @@ def test_the_pads_pen_is_the_width_python_draws_with():
     match = re.search(r"^export const STROKE_WIDTH = (\d+) / (\d+);", (WEB / "pad.js").read_text(), re.M)
     assert match, "web/pad.js: STROKE_WIDTH = a / b"
     assert Fraction(int(match[1]), int(match[2])) == Fraction(PEN_WIDTH).limit_denominator(1000)
+
+
+def test_the_worker_loads_every_classic_helper():
+    worker = (WEB / "worker.js").read_text()
+    loaded = re.findall(r'"([a-z]+\.js)"', re.search(r"importScripts\(([^)]*)\)", worker)[1])
+    assert sorted(loaded) == sorted(set(CLASSIC) - {"worker.js", "sw.js"})
