@@ -5,11 +5,14 @@
 
 What goes into dist/:
 
-    index.html, app.css, app.js, worker.js, sw.js     the page (copied from web/)
+    index.html, app.css, *.js (app.js and its modules, worker.js, tar.js, sw.js)  the page (web/)
     app.webmanifest, favicon.svg                      the web app manifest (installable)
     icons/icon-192.png, icon-512.png, icon-maskable-512.png
                                                       PNG icons drawn here (write_icons)
     model/                                            the trained model (web/model/)
+    data/mnist-replay.npz, data/mnist-check.npz       MNIST samples for teaching and
+                                                      training in the page (data_files),
+                                                      listed as lazy: not precached
     pyodide/pyodide.js, pyodide.asm.js, pyodide.asm.wasm, python_stdlib.zip
                                                       Pyodide 0.27.7 core (npm package)
     pyodide/numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.tar.gz
@@ -41,6 +44,7 @@ import gzip
 import hashlib
 import html
 import http.server
+import inspect
 import io
 import itertools
 import json
@@ -88,6 +92,12 @@ SKIP_NAMES = {"__pycache__", ".DS_Store", "Thumbs.db"}
 SKIP_SUFFIXES = {".pyc", ".pyo", ".swp"}
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: the same sources give the same wheel
 SW_VERSION_PLACEHOLDER = "__MANIFEST_VERSION__"
+# Files the first visit does not download: the service worker caches them when the page
+# first asks for them (teaching, training), and they are listed in the manifest as lazy.
+LAZY_FOLDERS = ("data",)
+REPLAY_FILE, CHECK_FILE = "data/mnist-replay.npz", "data/mnist-check.npz"
+REPLAY_SEED = 0
+CHECK_STEP = 10                    # the check set: every 10th official test image (1,000)
 
 # The Content-Security-Policy is written once, in web/index.html's <meta http-equiv> (see the
 # comment there for what Pyodide needs); `serve` reads it from the built index.html and also
@@ -573,10 +583,88 @@ def make_snapshot(runtime_dir: Path, cache: Path) -> Path:
     return target
 
 
+# ---------------------------------------------------------------------------- data files
+
+def data_files(mnist: dict) -> dict[str, bytes]:
+    """{path in dist/: bytes} of the lazy data files, made from verified MNIST (train.data.load()):
+
+    data/mnist-replay.npz   train.replay.replay_indices(labels, REPLAY_SIZE, REPLAY_SEED): a
+                            class-balanced sample of training images 0-44,999 only
+    data/mnist-check.npz    every CHECK_STEP-th image of the official test set
+
+    Both pycore.datasets files (uint8, deflated, fixed zip dates: the same MNIST gives the
+    same bytes), their meta naming the MNIST files, their sha256 and the indices taken."""
+    import numpy as np
+
+    from pycore import datasets
+    from train import data, replay
+
+    def sample(split, span, indices, **about):
+        images_file, labels_file, _ = datasets.MNIST_FILES[split]
+        digests = data.checksums()
+        meta = {"split": split, "images_file": images_file, "labels_file": labels_file,
+                "sha256": {name: digests[name] for name in (images_file, labels_file)},
+                "range": list(span), "indices": [int(i) for i in indices], **about}
+        return datasets.to_bytes(mnist[f"{split}_images"][indices], mnist[f"{split}_labels"][indices], meta)
+
+    replay_span = replay.TRAIN_RANGE
+    indices = np.asarray(replay.replay_indices(mnist["train_labels"], replay.REPLAY_SIZE, REPLAY_SEED))
+    if indices.min() < replay_span[0] or indices.max() >= replay_span[1]:
+        raise BuildError(f"train.replay.replay_indices gave indices outside the training images "
+                         f"{replay_span[0]}-{replay_span[1] - 1}: {indices.min()}..{indices.max()}")
+    test_count = len(mnist["test_labels"])
+    return {
+        REPLAY_FILE: sample("train", replay_span, np.sort(indices), name="mnist-replay", seed=REPLAY_SEED,
+                            about="class-balanced sample of MNIST training images, for replay while fine-tuning"),
+        CHECK_FILE: sample("test", (0, test_count), np.arange(0, test_count, CHECK_STEP), name="mnist-check",
+                           step=CHECK_STEP, about="every tenth image of the official MNIST test set, to score on"),
+    }
+
+
+def data_cache_key() -> str:
+    """What the data files depend on: the pinned MNIST hashes, the selection (train.replay,
+    its size and seed, the check step), the file format (pycore.datasets) and data_files."""
+    from train import data
+    key = hashlib.sha256(json.dumps([data.checksums(), REPLAY_SEED, CHECK_STEP, REPLAY_FILE, CHECK_FILE],
+                                    sort_keys=True).encode())
+    for source in (ROOT / "train" / "replay.py", PYCORE / "datasets.py"):
+        key.update(source.read_bytes())
+    key.update(inspect.getsource(data_files).encode())
+    return key.hexdigest()[:32]
+
+
+def write_data_files(stage: Path, cache: Path) -> list[Path]:
+    """The data files into stage/data/, from the cache (keyed by data_cache_key) or made
+    from MNIST (train.data.load(): fetched and verified when not cached yet)."""
+    from train import data
+    cached = cache / "data" / data_cache_key()
+    names = (REPLAY_FILE, CHECK_FILE)
+    if not all((cached / Path(name).name).is_file() for name in names):
+        log("making the data files from MNIST")
+        try:
+            made = data_files(data.load())
+        except data.DataError as error:
+            raise BuildError(f"the data files need MNIST: {error}") from error
+        for old in cached.parent.glob("*"):
+            if old != cached:
+                shutil.rmtree(old, ignore_errors=True)
+        for name, content in made.items():
+            write_atomically(cached / Path(name).name, content)
+    written = []
+    for name in names:
+        (stage / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(cached / Path(name).name, stage / name)
+        written.append(stage / name)
+    return written
+
+
 # ---------------------------------------------------------------------------- dist
 
 def manifest_entry(dist: Path, rel: Path) -> dict:
-    return {"path": rel.as_posix(), "bytes": (dist / rel).stat().st_size, "sha256": sha256_file(dist / rel)}
+    entry = {"path": rel.as_posix(), "bytes": (dist / rel).stat().st_size, "sha256": sha256_file(dist / rel)}
+    if rel.parts[0] in LAZY_FOLDERS:
+        entry["lazy"] = True          # not precached: fetched, then cached, on first use
+    return entry
 
 
 def manifest_entries(dist: Path) -> list[dict]:
@@ -589,6 +677,7 @@ def source_fingerprint(model_dir: Path) -> str:
     inputs = [(ROOT, Path("build.py")), (ROOT, Path("pyproject.toml"))]
     inputs += [(WEB, rel) for rel in tree_files(WEB) if rel.parts[0] not in WEB_EXCLUDE]
     inputs += [(PYCORE, rel) for rel in tree_files(PYCORE)]
+    inputs += [(ROOT, Path("train") / name) for name in ("data.py", "replay.py")]   # the data files
     inputs += [(model_dir, rel) for rel in tree_files(model_dir)]
     for top, rel in inputs:
         path = top / rel
@@ -622,6 +711,7 @@ def build(dist: Path = DIST, model_dir: Path | None = None, numpy_wheel: Path | 
             (stage / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(WEB / rel, stage / rel)
         write_icons(stage)
+        write_data_files(stage, cache)
         (stage / "model").mkdir()
         for rel in tree_files(model_dir):
             (stage / "model" / rel).parent.mkdir(parents=True, exist_ok=True)

@@ -112,7 +112,8 @@ def shipped_bytes(dist: Path, manifest: dict):
                  "pycore wheel" if path.startswith("pyodide/pycore") else
                  "start-up snapshot" if path == "pyodide/snapshot.bin.gz" else
                  "Pyodide core" if path.startswith("pyodide/") else
-                 "model" if path.startswith("model/") else "page")
+                 "model" if path.startswith("model/") else
+                 "data (lazy)" if entry.get("lazy") else "page")
         raw = (dist / path).read_bytes()
         total = groups.setdefault(group, [0, 0, 0])
         total[0] += 1

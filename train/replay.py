@@ -9,7 +9,8 @@ set are only ever reported on.
 """
 import numpy as np
 
-POOL = slice(0, 45000)
+TRAIN_RANGE = (0, 45_000)   # the training images the sample is drawn from (within 0-49,999)
+POOL = slice(*TRAIN_RANGE)
 REPLAY_SIZE = 2000       # what pycore.teach is measured with (docs/teaching.md)
 SEED = 0
 

@@ -1,10 +1,14 @@
-/* Service worker: keeps every file of the site for offline use.
+/* Service worker: keeps the site for offline use.
 
    build.py replaces __MANIFEST_VERSION__ with the hash of all other files, so each new
    build is a new service worker with a new cache; the old cache is deleted when the new
    worker activates. On install it fetches manifest.json and precaches every file listed
-   there (bypassing the HTTP cache). Requests are answered from the cache first; anything
-   not cached (nothing, normally) goes to the network. Only same-origin GETs are handled.
+   there except the lazy ones (bypassing the HTTP cache), and carries over from the old
+   caches the lazy files already fetched whose sha256 the new manifest still lists.
+   Requests are answered from the cache first. A lazy file (the data files, "lazy": true)
+   not cached yet is fetched when first asked for and cached if its bytes match the
+   manifest, so it works offline from then on; anything else not cached (nothing,
+   normally) goes to the network. Only same-origin GETs are handled.
 */
 // biome-ignore lint/suspicious/noRedundantUseStrict: a classic script, not a module
 "use strict";
@@ -12,20 +16,44 @@
 const VERSION = "__MANIFEST_VERSION__";
 const CACHE = `mnist-draw-${VERSION}`;
 const SCOPE = new URL("./", self.location.href);
+const MANIFEST = new URL("manifest.json", SCOPE).href;
 
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
-    const response = await fetch(new URL("manifest.json", SCOPE), { cache: "no-store" });
+    const response = await fetch(MANIFEST, { cache: "no-store" });
     if (!response.ok) throw new Error(`manifest.json: HTTP ${response.status}`);
     const manifest = await response.clone().json();
     const cache = await caches.open(CACHE);
-    const urls = manifest.files.map((file) => new URL(file.path, SCOPE).href);
+    const urls = manifest.files.filter((file) => !file.lazy).map((file) => new URL(file.path, SCOPE).href);
     await cache.addAll(urls.map((url) => new Request(url, { cache: "no-store" })));
-    await cache.put(new URL("manifest.json", SCOPE).href, response);
+    await cache.put(MANIFEST, response);
     await cache.put(SCOPE.href, await cache.match(new URL("index.html", SCOPE).href));
+    await carryOver(cache, manifest.files.filter((file) => file.lazy));
     await self.skipWaiting();
   })());
 });
+
+/* Lazy files an older cache holds with the sha256 the new manifest lists: copied, so a
+   returning user does not download them again. (Only verified files are ever cached.) */
+async function carryOver(cache, lazyFiles) {
+  for (const name of await caches.keys()) {
+    if (!name.startsWith("mnist-draw-") || name === CACHE) continue;
+    try {
+      const old = await caches.open(name);
+      const listed = await old.match(MANIFEST);
+      if (!listed) continue;
+      const before = new Map((await listed.json()).files.map((file) => [file.path, file.sha256]));
+      for (const file of lazyFiles) {
+        const url = new URL(file.path, SCOPE).href;
+        if (before.get(file.path) !== file.sha256 || (await cache.match(url))) continue;
+        const kept = await old.match(url);
+        if (kept) await cache.put(url, kept);
+      }
+    } catch {
+      // an old cache that cannot be read is only a missed saving: the file is fetched when asked for
+    }
+  }
+}
 
 self.addEventListener("activate", (event) => {
   event.waitUntil((async () => {
@@ -43,6 +71,34 @@ self.addEventListener("fetch", (event) => {
   event.respondWith((async () => {
     const cache = await caches.open(CACHE);
     const hit = await cache.match(request, { ignoreSearch: true });
-    return hit || fetch(request);
+    if (hit) return hit;
+    const url = new URL(request.url);
+    url.search = "";
+    const lazy = (await lazyFiles(cache)).get(url.href);
+    return lazy ? fetchLazy(cache, request, url.href, lazy) : fetch(request);
   })());
 });
+
+let lazyListing = null;   // Promise of Map url -> manifest entry, from this version's cached manifest
+
+function lazyFiles(cache) {
+  lazyListing ??= cache.match(MANIFEST)
+    .then((response) => (response ? response.json() : { files: [] }))
+    .then(({ files }) => new Map(files.filter((file) => file.lazy)
+      .map((file) => [new URL(file.path, SCOPE).href, file])));
+  lazyListing.catch(() => { lazyListing = null; });
+  return lazyListing;
+}
+
+/* A lazy file from the network, cached only when it is complete and its sha256 is the
+   manifest's; the response goes to the page either way (its own checks report a bad one). */
+async function fetchLazy(cache, request, url, file) {
+  const response = await fetch(request);
+  if (response.ok) {
+    const bytes = await response.clone().arrayBuffer();
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+    const hex = Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
+    if (hex === file.sha256) await cache.put(url, response.clone());
+  }
+  return response;
+}

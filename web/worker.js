@@ -1,19 +1,22 @@
 /* The Python side of the page: Pyodide + NumPy + pycore in a Web Worker.
 
    Everything loads from this origin: ./pyodide/ (runtime, numpy as a .tar.gz, the pycore
-   wheel, pyodide-lock.json) and ./model/mnist-cnn.npz. No Python source is built here; the
-   worker imports the shipped pycore package and calls it with arguments.
+   wheel, pyodide-lock.json), ./model/mnist-cnn.npz and, when asked for, ./data/*.npz. No
+   Python source is built here; the worker imports the shipped pycore package and calls
+   it with arguments.
 
    Messages (docs/architecture.md, "The worker's messages", has them whole):
      worker -> page, no id: {type: "progress"|"ready"|"fatal", ...} while starting;
      page -> worker, each with an id, the reply carrying it: "classify" (RGBA pixels in,
      probabilities, the 28x28 image, timings and optionally the layers' outputs back, as
-     views of one transferred buffer), "kernels", "stats"; a failure is {id, type: "error"}.
+     views of one transferred buffer), "kernels", "stats", "dataset" (a data file fetched
+     with fetchDataset and read by pycore.datasets: its image count and count per digit);
+     a failure is {id, type: "error"}.
 */
 // biome-ignore lint/suspicious/noRedundantUseStrict: a classic script, not a module
 "use strict";
 
-importScripts("tar.js");   // self.readTar
+importScripts("tar.js", "fetching.js");   // self.readTar; self.fetchVerified, fetchPackages, fetchSnapshot
 
 const BASE = new URL("./", self.location.href);
 const RUNTIME = new URL("pyodide/", BASE).href;
@@ -44,8 +47,8 @@ async function start() {
   }
   progress(1, "Starting Python (Pyodide runtime)");
   // Everything the start needs is requested at once; each is awaited where it is used.
-  const snapshot = fetchSnapshot();
-  const packages = fetchPackages();
+  const snapshot = self.fetchSnapshot(SNAPSHOT);
+  const packages = self.fetchPackages(RUNTIME);
   const weightsRequest = fetch(new URL(WEIGHTS, BASE)).catch((error) => error);
   snapshot.catch(() => {});
   packages.catch(() => {});
@@ -145,46 +148,39 @@ async function start() {
   return info;
 }
 
-/* The start-up snapshot, gunzipped: the exact bytes pyodide.makeMemorySnapshot() wrote. */
-async function fetchSnapshot() {
-  const response = await fetch(SNAPSHOT);
-  if (!response.ok) throw new Error(`snapshot.bin.gz: HTTP ${response.status}`);
-  const stream = response.body.pipeThrough(new DecompressionStream("gzip"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+let manifestFiles = null;   // Promise of Map path -> entry of manifest.json, read once
+
+/* The bytes of a file manifest.json lists (the lazy data files, data/*.npz: the service
+   worker caches them once fetched), checked by the browser against the listed sha256. */
+async function fetchDataset(path) {
+  manifestFiles ??= fetch(new URL("manifest.json", BASE)).then(async (response) => {
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return new Map((await response.json()).files.map((file) => [file.path, file]));
+  }).catch((error) => {
+    manifestFiles = null;   // asked again next time
+    throw new Error(`manifest.json could not be downloaded (${error.message}), so ${path} cannot be`);
+  });
+  const file = (await manifestFiles).get(path);
+  if (!file) throw new Error(`${path} could not be downloaded: manifest.json does not list it`);
+  const response = await self.fetchVerified(new URL(path, BASE).href, file.sha256, path, "manifest.json");
+  return new Uint8Array(await response.arrayBuffer());
 }
 
-/* The packages of pycore and of what it depends on (numpy), dependencies first, as
-   pyodide-lock.json lists them; the browser checks each file against the lock file's
-   sha256 (Subresource Integrity), as loadPackage's checkIntegrity does. A wheel is
-   unpacked by Pyodide; a .tar.gz (numpy: build.py's numpy_archive) is gunzipped here
-   by the browser and its files written by untar, which is much faster. */
-async function fetchPackages() {
-  const response = await fetch(`${RUNTIME}pyodide-lock.json`);
-  if (!response.ok) throw new Error(`pyodide-lock.json: HTTP ${response.status}`);
-  const { packages } = await response.json();
-  const order = [];
-  const visit = (name) => {
-    if (order.includes(name)) return;
-    if (!packages[name]) throw new Error(`pyodide-lock.json lists no package ${name}`);
-    packages[name].depends.forEach(visit);
-    order.push(name);
-  };
-  visit("pycore");
-  return Promise.all(order.map(async (name) => {
-    const { file_name: file, sha256 } = packages[name];
-    const format = file.endsWith(".whl") ? "wheel" : file.endsWith(".tar.gz") ? "tar" : null;
-    if (!format) throw new Error(`${file}: neither a wheel nor a .tar.gz`);
-    const integrity = `sha256-${btoa(String.fromCharCode(...sha256.match(/../g).map((h) => parseInt(h, 16))))}`;
-    let response;
+/* The "dataset" request: a data file fetched and read by pycore.datasets; how many images
+   it holds, and of each digit. */
+async function datasetSummary(path) {
+  const bytes = await fetchDataset(path);
+  return withProxies((keep) => {
+    const datasets = keep(pyodide.pyimport("pycore.datasets"));
+    const data = keep(pyodide.toPy(bytes));
+    let dataset;
     try {
-      response = await fetch(`${RUNTIME}${file}`, { integrity });
+      dataset = keep(datasets.from_bytes(data));
     } catch (error) {
-      throw new Error(`${file} could not be downloaded or does not match its sha256 in pyodide-lock.json (${error.message})`);
+      throw new Error(`${path} is not a usable data file: ${pythonMessage(error)}`);
     }
-    if (!response.ok) throw new Error(`${file}: HTTP ${response.status}`);
-    const body = format === "tar" ? response.body.pipeThrough(new DecompressionStream("gzip")) : response.body;
-    return { file, format, bytes: new Uint8Array(await new Response(body).arrayBuffer()) };
-  }));
+    return { count: dataset.length, classes: keep(dataset.class_counts()).toJs() };
+  });
 }
 
 /* Write the files of an uncompressed ustar archive (tar.js's readTar) under dir. */
@@ -292,6 +288,8 @@ self.onmessage = async (event) => {
       self.postMessage({ id, type: "kernels", kernels }, [kernels.buffer]);
     } else if (type === "stats") {
       self.postMessage({ id, type: "stats", ...stats() });
+    } else if (type === "dataset") {
+      self.postMessage({ id, type: "dataset", path: request.path, ...(await datasetSummary(request.path)) });
     } else {
       self.postMessage({ id, type: "error", message: `unknown request type ${type}` });
     }

@@ -7,6 +7,7 @@ import tarfile
 import urllib.request
 import zipfile
 
+import numpy as np
 import pytest
 
 import build
@@ -140,3 +141,78 @@ def test_hash_mismatch_stops_the_build_naming_the_file(tmp_path, monkeypatch):
     assert build.NUMPY_WHEEL in message and "hash mismatch" in message and str(bad) in message
     assert "127.0.0.1:9" in message and "pip download" in message
     assert not (cache / build.NUMPY_WHEEL).exists()
+
+
+# ------------------------------------------------------------------ the lazy data files
+
+DATA_FILES = (build.REPLAY_FILE, build.CHECK_FILE)
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    from train import data
+    return data.load()
+
+
+def test_data_files_are_listed_lazy_with_their_hash(site):
+    listed = {entry["path"]: entry for entry in site.manifest["files"]}
+    assert {path for path, entry in listed.items() if entry.get("lazy")} == set(DATA_FILES)
+    for path in DATA_FILES:
+        data = (site.dist / path).read_bytes()
+        assert listed[path] == {"path": path, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+                                "lazy": True}
+
+
+def test_replay_file_is_a_balanced_sample_of_the_training_images_only(site, mnist):
+    from pycore import datasets
+    from train import data, replay
+    replay_set = datasets.from_bytes((site.dist / build.REPLAY_FILE).read_bytes())
+    indices = np.array(replay_set.meta["indices"])
+    assert len(replay_set) == replay.REPLAY_SIZE == len(indices)
+    # from the training images only, and none of 45,000-49,999 (the teaching method's validation)
+    assert indices.min() >= 0 and indices.max() < 45_000 and replay_set.meta["range"] == [0, 45_000]
+    np.testing.assert_array_equal(indices, replay.replay_indices(mnist["train_labels"], replay.REPLAY_SIZE,
+                                                                 build.REPLAY_SEED))
+    np.testing.assert_array_equal(replay_set.images, mnist["train_images"][indices])
+    np.testing.assert_array_equal(replay_set.labels, mnist["train_labels"][indices])
+    assert replay_set.class_counts() == [replay.REPLAY_SIZE // 10] * 10
+    assert replay_set.meta["split"] == "train"
+    assert replay_set.meta["sha256"] == {name: data.checksums()[name]
+                                         for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")}
+
+
+def test_check_file_is_every_tenth_official_test_image(site, mnist):
+    from pycore import datasets
+    from train import data
+    check = datasets.from_bytes((site.dist / build.CHECK_FILE).read_bytes())
+    indices = np.array(check.meta["indices"])
+    assert len(check) == 1000 and indices.tolist() == list(range(0, 10_000, 10))
+    np.testing.assert_array_equal(check.images, mnist["test_images"][indices])
+    np.testing.assert_array_equal(check.labels, mnist["test_labels"][indices])
+    assert check.meta["split"] == "test" and check.meta["range"] == [0, 10_000]
+    assert check.meta["sha256"] == {name: data.checksums()[name]
+                                    for name in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+    assert check.images.dtype == np.uint8 and (site.dist / build.CHECK_FILE).stat().st_size < 400_000
+
+
+def test_data_files_are_the_same_bytes_each_time(site, mnist):
+    """Made again now from MNIST (not from the cache): byte for byte the built ones."""
+    again = build.data_files(mnist)
+    assert sorted(again) == sorted(DATA_FILES)
+    for path, data in again.items():
+        assert data == (site.dist / path).read_bytes(), path
+
+
+def test_data_files_are_cached_by_their_inputs(tmp_path, monkeypatch, mnist):
+    made, real = [], build.data_files
+
+    def make(data):
+        made.append(1)
+        return real(data)
+
+    monkeypatch.setattr(build, "data_files", make)
+    monkeypatch.setattr("train.data.load", lambda folder=None: mnist)
+    first = [p.read_bytes() for p in build.write_data_files(tmp_path / "one", tmp_path / "cache")]
+    again = [p.read_bytes() for p in build.write_data_files(tmp_path / "two", tmp_path / "cache")]
+    assert made == [1] and first == again
+    assert [p.name for p in (tmp_path / "cache" / "data").iterdir()] == [build.data_cache_key()]

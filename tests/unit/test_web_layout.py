@@ -8,7 +8,7 @@ from pathlib import Path
 from train.drawing import PEN_WIDTH
 
 WEB = Path(__file__).resolve().parents[2] / "web"
-MODULES = sorted(p for p in WEB.glob("*.js") if p.name not in ("worker.js", "sw.js", "tar.js"))
+MODULES = sorted(p for p in WEB.glob("*.js") if p.name not in ("worker.js", "sw.js", "tar.js", "fetching.js"))
 
 
 def test_index_loads_one_module_script():

@@ -1,0 +1,86 @@
+/* The worker's downloads: files checked against the sha256 a listing gives (Subresource
+   Integrity: the browser refuses a response with other bytes). A classic script:
+   worker.js loads it with importScripts, and Node's tests (tests/js/fetching.test.js) run
+   the same file.
+
+   fetchVerified(url, sha256, name, listing): the Response, its bytes those of sha256 (hex).
+     Errors name the file: "<name> could not be downloaded (<why>)" when the request fails
+     or answers an HTTP error, "<name> is damaged: ..." when its bytes are not the ones
+     <listing> (e.g. "manifest.json") lists.
+   fetchPackages(runtime): pycore and its dependencies as pyodide-lock.json lists them.
+   fetchSnapshot(url): the start-up snapshot, gunzipped. */
+
+/* "sha256-<base64>" from a hex sha256: fetch's integrity option. */
+function integrityOf(sha256) {
+  return `sha256-${btoa(String.fromCharCode(...sha256.match(/../g).map((h) => parseInt(h, 16))))}`;
+}
+
+async function sha256Hex(buffer) {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", buffer));
+  return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+async function fetchVerified(url, sha256, name, listing) {
+  let response;
+  try {
+    response = await fetch(url, { integrity: integrityOf(sha256) });
+  } catch (error) {
+    // The browser gives the same TypeError for a failed request and for other bytes;
+    // asking once more without the check tells the two apart (only when it failed).
+    throw await whyNot(url, sha256, name, listing, error);
+  }
+  if (!response.ok) throw new Error(`${name} could not be downloaded (HTTP ${response.status})`);
+  return response;
+}
+
+async function whyNot(url, sha256, name, listing, error) {
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (again) {
+    return new Error(`${name} could not be downloaded (${again.message})`);
+  }
+  if (!response.ok) return new Error(`${name} could not be downloaded (HTTP ${response.status})`);
+  const actual = await sha256Hex(await response.arrayBuffer());
+  if (actual !== sha256) {
+    return new Error(`${name} is damaged: its sha256 is ${actual}, ${listing} lists ${sha256}`);
+  }
+  return new Error(`${name} could not be downloaded (${error.message})`);
+}
+
+/* The packages of pycore and of what it depends on (numpy), dependencies first, as
+   pyodide-lock.json lists them, each checked against the lock file's sha256, as
+   loadPackage's checkIntegrity does. A wheel is unpacked by Pyodide; a .tar.gz (numpy:
+   build.py's numpy_archive) is gunzipped here by the browser and its files written by
+   the worker's untar, which is much faster. */
+// biome-ignore lint/correctness/noUnusedVariables: the worker's global, read after importScripts
+async function fetchPackages(runtime) {
+  const response = await fetch(`${runtime}pyodide-lock.json`);
+  if (!response.ok) throw new Error(`pyodide-lock.json: HTTP ${response.status}`);
+  const { packages } = await response.json();
+  const order = [];
+  const visit = (name) => {
+    if (order.includes(name)) return;
+    if (!packages[name]) throw new Error(`pyodide-lock.json lists no package ${name}`);
+    packages[name].depends.forEach(visit);
+    order.push(name);
+  };
+  visit("pycore");
+  return Promise.all(order.map(async (name) => {
+    const { file_name: file, sha256 } = packages[name];
+    const format = file.endsWith(".whl") ? "wheel" : file.endsWith(".tar.gz") ? "tar" : null;
+    if (!format) throw new Error(`${file}: neither a wheel nor a .tar.gz`);
+    const fetched = await fetchVerified(`${runtime}${file}`, sha256, file, "pyodide-lock.json");
+    const body = format === "tar" ? fetched.body.pipeThrough(new DecompressionStream("gzip")) : fetched.body;
+    return { file, format, bytes: new Uint8Array(await new Response(body).arrayBuffer()) };
+  }));
+}
+
+/* The start-up snapshot, gunzipped: the exact bytes pyodide.makeMemorySnapshot() wrote. */
+// biome-ignore lint/correctness/noUnusedVariables: the worker's global, read after importScripts
+async function fetchSnapshot(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`snapshot.bin.gz: HTTP ${response.status}`);
+  const stream = response.body.pipeThrough(new DecompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
