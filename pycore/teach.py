@@ -16,7 +16,7 @@ The frozen part's output (up to the layer ``frozen_up_to``) of every replay imag
 example's copies is computed once and cached: a teaching step is then ``steps`` small dense
 forward/backward passes, cheap enough for the browser. Adapting always restarts from the shipped weights with
 randomness drawn from (seed, number of examples) and each example's copies from (seed, its
-position), so the same examples give the same network, bit for bit: the page rebuilds the
+pixels), so the same examples give the same network, bit for bit: the page rebuilds the
 adapted network from stored examples, and ``forget`` simply returns to the shipped one.
 
 The gate: the adapted network answers only near what was taught. For an input, the cosine
