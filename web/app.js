@@ -168,10 +168,14 @@ async function start() {
 /* For tests and the browser benchmark: one end-to-end prediction of the current drawing
    (resolves after it is rendered; {activations: false} skips the layers' outputs, as
    bench/browser.py compares), the worker's answer for given pixels (not rendered), the
-   worker's memory figures, and what the worker reported when it started. */
+   worker's memory figures, what the worker reported when it started, and of the last
+   lesson (bench/teaching.py). */
 window.mnistDraw = Object.freeze({
   get info() {
     return workerInfo;
+  },
+  get lesson() {                 // what the worker said of the last lesson: {count, ms, check, ...}
+    return teaching.facts ?? null;
   },
   async classify(width, height, pixels, { activations = false, photo = false } = {}) {
     if (!python) throw new Error("not ready");

@@ -101,8 +101,7 @@ export class Teaching {
       });
       try {
         const reply = await this.ask("examples", { images, labels: examples.map((e) => e.label) }, [images.buffer]);
-        this.facts = { count: reply.count, ms: reply.ms, check: reply.check ?? null,
-          shippedCheck: reply.shippedCheck ?? null, leaveOneOut: null };
+        this.facts = { count: reply.count, ms: reply.ms, check: null, shippedCheck: null, leaveOneOut: null };
         document.body.dataset.taught = String(reply.count);
         this.adapted();
         this.render();
@@ -117,8 +116,18 @@ export class Teaching {
     return this.learning;
   }
 
-  /* Leave-one-out, one example per request so that predictions keep their turn in the worker. */
+  /* After the drawing is read again: the MNIST check set, then leave-one-out, one example per
+     request so that predictions keep their turn in the worker. */
   async checkLearning(pass, count) {
+    if (!count) return;
+    try {
+      const { check, shippedCheck } = await this.ask("check");
+      if (pass !== this.checked) return;
+      Object.assign(this.facts, { check, shippedCheck });
+      this.render();
+    } catch {
+      return;
+    }
     let right = 0;
     for (let index = 0; index < count; index++) {
       if (pass !== this.checked) return;

@@ -11,7 +11,7 @@
      probabilities, the 28x28 image, timings and optionally the layers' outputs back, as
      views of one transferred buffer), "kernels", "stats", "dataset" (a data file fetched
      with fetchDataset and read by pycore.datasets: its image count and count per digit),
-     "examples" (the user's examples to learn: lessons.js), "leave-one-out";
+     "examples" (the user's examples to learn: lessons.js), "check", "leave-one-out";
      a failure is {id, type: "error"}.
 */
 // biome-ignore lint/suspicious/noRedundantUseStrict: a classic script, not a module
@@ -278,6 +278,8 @@ self.onmessage = async (event) => {
       self.postMessage({ id, type: "stats", ...stats() });
     } else if (type === "examples") {
       self.postMessage({ id, type: "taught", ...(await lessons.learn(request.images, request.labels)) });
+    } else if (type === "check") {
+      self.postMessage({ id, type: "check", ...lessons.check() });
     } else if (type === "leave-one-out") {
       self.postMessage({ id, type: "leave-one-out", right: lessons.leaveOneOut(request.index) });
     } else if (type === "dataset") {
