@@ -32,7 +32,7 @@ SPLITS = {   # (first seed of the examples, first seed of the fresh drawings, MN
     "report": (100000, 200000, "official test set"),
 }
 FRESH = 100        # fresh drawings of each style
-PLAIN = 30         # fresh drawings of each plain digit
+PLAIN = 100        # fresh drawings of each plain digit
 
 
 def share(classifier, images, labels):

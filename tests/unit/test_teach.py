@@ -173,7 +173,7 @@ def test_check_is_score_on_the_same_set(shipped, replay_data):
 
 def test_the_gate_is_shipped_far_from_the_examples_and_adapted_at_them(shipped, replay_data):
     images, labels = examples()
-    tutor = tutor_of(shipped, replay_data, gate_near=0.99, gate_far=0.95)
+    tutor = tutor_of(shipped, replay_data, gate_near=0.99, gate_far=0.95, gate_contrast="none")
     tutor.set_examples(images, labels)
     gated = tutor.classifier
     adapted = Classifier(gated.net, shipped.metadata)                         # the adapted network ungated
@@ -182,7 +182,7 @@ def test_the_gate_is_shipped_far_from_the_examples_and_adapted_at_them(shipped, 
     assert gated.gate.nearest(gated.shipped.features(far))[0][0] < 0.95
     np.testing.assert_array_equal(gated.probabilities(far), shipped.probabilities(far))
     np.testing.assert_array_equal(gated.probabilities(images), adapted.probabilities(images))
-    always = tutor_of(shipped, replay_data, gate_near=-1, gate_far=-1)       # w = 1 everywhere: the adapted one
+    always = tutor_of(shipped, replay_data, gate_near=-1, gate_far=-1, gate_contrast="none")   # w = 1: adapted
     always.set_examples(images, labels)
     np.testing.assert_array_equal(always.classifier.probabilities(far),
                                   Classifier(always.classifier.net, shipped.metadata).probabilities(far))
@@ -197,6 +197,49 @@ def test_the_gate_ramps_between_far_and_near():
     np.testing.assert_array_equal(teach.Gate([], np.eye(3), [0, 1, 2], 0.7, 0.7).weight(similarity), [1, 1, 0])
     with pytest.raises(ValueError, match="above"):
         teach.Gate([], np.eye(3), [0, 1, 2], near=0.5, far=0.9)
+
+
+def test_the_replay_contrast_keeps_the_shipped_answer_where_its_class_is_nearer():
+    # taught: a 6 at e0; replay: a 0 at e1 and a 6 at e2 (cosine similarities are products of unit rows)
+    gate = teach.Gate([], np.eye(3, dtype=np.float32)[:1], [6], near=0.5, far=0.5,
+                      contrast=teach.ReplayContrast(np.eye(3, dtype=np.float32)[1:], [0, 6], margin=0.1, width=0.2))
+    inputs = np.array([[1, 0, 0], [1, 0.9, 0], [1, 0.5, 0], [1, 0, 0]], np.float32)
+    adapted_says, shipped_says = np.array([6, 6, 6, 3]), np.array([0, 0, 0, 0])
+    w, _ = gate.weights(inputs, adapted_says, shipped_says)
+    # taught - replay: 1 - 0 (w 1); 0.74 - 0.67 (below the margin: 0); 0.89 - 0.45 = 0.45 (above margin + width: 1);
+    # the adapted answer 3 was never taught: 0
+    lead = 1 / np.sqrt(1.25) - 0.5 / np.sqrt(1.25) - 0.1
+    np.testing.assert_allclose(w, [1, 0, min(1, lead / 0.2), 0], atol=1e-6)
+    half = teach.Gate([], np.eye(3, dtype=np.float32)[:1], [6], 0.5, 0.5,
+                      teach.ReplayContrast(np.eye(3, dtype=np.float32)[1:], [0, 6], margin=0.0, width=0.2))
+    np.testing.assert_allclose(half.weights(inputs[1:2], np.array([6]), np.array([0]))[0],
+                               [(1 - 0.9) / np.sqrt(1.81) / 0.2], atol=1e-6)          # on the ramp
+    with pytest.raises(ValueError, match="width"):
+        teach.ReplayContrast(np.eye(3), [0, 1, 2], 0.0, -0.1)
+
+
+def test_the_replay_contrast_in_the_tutor_only_ever_withholds_the_adapted_answer(shipped, replay_data):
+    images, labels = examples()
+    plain = tutor_of(shipped, replay_data, gate_near=-1, gate_far=-1, gate_contrast="none")
+    plain.set_examples(images, labels)
+    anywhere = tutor_of(shipped, replay_data, gate_near=-1, gate_far=-1, gate_contrast="replay", contrast_margin=-3.0)
+    anywhere.set_examples(images, labels)
+    nowhere = tutor_of(shipped, replay_data, gate_near=-1, gate_far=-1, gate_contrast="replay", contrast_margin=3.0)
+    nowhere.set_examples(images, labels)
+    test_images = synthetic_digits(20, seed=11)[0]
+    # the same adapted network in all three; the contrast only moves w
+    assert same_params(anywhere.classifier.net.params, plain.classifier.net.params)
+    np.testing.assert_array_equal(anywhere.classifier.probabilities(test_images),
+                                  plain.classifier.probabilities(test_images))
+    np.testing.assert_array_equal(nowhere.classifier.probabilities(test_images), shipped.probabilities(test_images))
+    again = tutor_of(shipped, replay_data, gate_contrast="replay", contrast_margin=0.02, contrast_width=0.05)
+    again.set_examples(images, labels)
+    twice = tutor_of(shipped, replay_data, gate_contrast="replay", contrast_margin=0.02, contrast_width=0.05)
+    twice.set_examples(images, labels)
+    np.testing.assert_array_equal(again.classifier.probabilities(test_images),
+                                  twice.classifier.probabilities(test_images))
+    with pytest.raises(ValueError, match="gate_contrast"):
+        tutor_of(shipped, replay_data, gate_contrast="maybe")
 
 
 def test_copies_follow_the_example_not_its_place(shipped, replay_data):
