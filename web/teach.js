@@ -128,6 +128,7 @@ export class Teaching {
     } catch {
       return;
     }
+    if (count < 2) return;      // one example has no others to be checked by
     let right = 0;
     for (let index = 0; index < count; index++) {
       if (pass !== this.checked) return;
@@ -246,8 +247,11 @@ function describe(n, facts, busy) {
   if (!n) return "It has learnt none of your examples: it reads with the network as shipped.";
   const parts = [`It has learnt ${n === 1 ? "1 example" : `${n} examples`} of your handwriting`];
   const loo = facts?.leaveOneOut;
-  parts.push(loo ? `each read right by a network taught the others: ${loo[0]} of ${loo[1]}`
-    : "checking each against the others…");
+  if (n === 1) parts.push("teach another, and each will be checked by a network taught the others");
+  else {
+    parts.push(loo ? `each read right by a network taught the others: ${loo[0]} of ${loo[1]}`
+      : "checking each against the others…");
+  }
   if (facts?.check) {
     const [right, total] = facts.check;
     const shipped = facts.shippedCheck ? ` (as shipped: ${facts.shippedCheck[0].toLocaleString("en-US")})` : "";

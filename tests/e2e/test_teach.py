@@ -84,10 +84,9 @@ def test_teaching_changes_the_answer_and_forget_restores_the_shipped_network_exa
     assert top(page) == "1" and taught(page) == 1
     assert page.locator("#examples li").count() == 1
     assert page.get_attribute("#examples li", "data-label") == "1"
-    page.wait_for_function("() => /right by a network taught the others/"
-                           ".test(document.querySelector('#teach-status').textContent)")
+    page.wait_for_function("() => /MNIST check set/.test(document.querySelector('#teach-status').textContent)")
     status = page.inner_text("#teach-status")
-    assert "learnt 1 example" in status and "MNIST check set" in status, status
+    assert "learnt 1 example" in status and "teach another" in status, status
     forget(page)
     assert shown_probabilities(page) == shipped     # the very same numbers
     assert page.locator("#examples li").count() == 0
@@ -101,6 +100,8 @@ def test_five_examples_teach_the_style_and_one_can_be_removed(fresh):
         harness.draw_strokes(page, european_one(dx))
         teach(page, 1)
     assert taught(page) == 5
+    page.wait_for_function("() => /each read right by a network taught the others: \\d of 5/"
+                           ".test(document.querySelector('#teach-status').textContent)", timeout=LEARNING)
     page.click("#clear")
     harness.draw_strokes(page, [[(0.3, 0.33), (0.6, 0.15), (0.58, 0.85)]])   # a fresh one
     assert top(page) == "1"
