@@ -134,7 +134,7 @@ def test_narrow_phones_get_no_sideways_scrolling(browser, site, width):
 
 
 # visible viewports (browser bars excluded) of common phones, as Playwright's device list has them
-PHONES = {"iPhone SE": (320, 568), "iPhone 13": (390, 664), "Pixel 5": (393, 727),
+PHONES = {"iPhone SE": (320, 568), "iPhone 13": (390, 664), "iPhone 13 full screen": (390, 844), "Pixel 5": (393, 727),
           "Galaxy S8": (360, 740), "iPhone 14 Pro Max": (430, 740),
           "iPhone SE landscape": (568, 320), "iPhone 13 landscape": (750, 342),
           "Pixel 5 landscape": (802, 293), "iPhone 14 Pro Max landscape": (814, 380)}
@@ -160,5 +160,9 @@ def test_phones_show_the_whole_box_its_buttons_and_the_answer_without_scrolling(
         assert len(rows) == 1, rows        # one row of buttons: two would take room from the box
         assert page.get_by_role("button", name="Open a picture…").is_visible()   # also as "Open…"
         assert page.inner_text("#answer") == "3"
+        if width < height and height >= 800:   # a tall phone upright: all ten classes too
+            for digit in range(10):
+                box = page.locator(f'[data-digit="{digit}"]').bounding_box()
+                assert box["y"] + box["height"] <= height and box["x"] + box["width"] <= width, (digit, box)
     finally:
         context.close()

@@ -309,7 +309,7 @@ def test_hundreds_of_predictions_without_worker_memory_growth(ready_page):
     assert after["allocatedBlocks"] - before["allocatedBlocks"] < 100, (before, after)
 
 
-def test_new_build_replaces_the_offline_cache(browser, tmp_path):
+def test_new_build_replaces_the_offline_cache_and_the_page_offers_a_reload(browser, tmp_path):
     models = tmp_path / "model"
     shutil.copytree(harness.model_dir(), models)
     first = build.build(dist=tmp_path / "dist", model_dir=models)
@@ -318,6 +318,7 @@ def test_new_build_replaces_the_offline_cache(browser, tmp_path):
     try:
         page = harness.open_ready_page(context, url)
         page.wait_for_selector("body[data-offline=ready]", timeout=60_000)
+        assert page.locator("#update").is_hidden()                 # a first visit is no news
         cache_names = "async () => (await caches.keys()).filter(n => n.startsWith('mnist-draw-'))"
         assert page.evaluate(cache_names) == [f"mnist-draw-{first['version']}"]
 
@@ -331,6 +332,16 @@ def test_new_build_replaces_the_offline_cache(browser, tmp_path):
             page.wait_for_timeout(500)
         assert page.evaluate(cache_names) == [f"mnist-draw-{second['version']}"]
         harness.wait_ready(page)
+        # the page on screen is the old version, served by the old worker, until a reload:
+        # it says so once the new worker has taken over, and the button reloads into it
+        page.wait_for_selector("#update:not([hidden])", timeout=120_000)
+        assert "A new version is ready" in page.inner_text("#update")
+        page.click("#update-reload")
+        page.wait_for_load_state()
+        harness.wait_ready(page)
+        assert page.locator("#update").is_hidden()
+        version = page.evaluate("fetch('manifest.json').then(r => r.json()).then(m => m.version)")
+        assert version == second["version"]
     finally:
         context.close()
         server.shutdown()

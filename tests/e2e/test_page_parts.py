@@ -1,14 +1,10 @@
 """The page as ES modules, and the defects the modules issue fixed, in Chromium: one tab stop
-per grid of maps with arrow keys inside it and a skip link past them, the ten classes on a
-phone's first screen, a notice when a new version has taken over, round chart ticks, an 8's
-article, SVG neither offered nor silently refused, and the Inside section's shapes from pycore."""
+per grid of maps with arrow keys inside it and a skip link past them, round chart ticks, an 8's
+article, SVG neither offered nor silently refused, and the Inside section's shapes from pycore.
+(The ten classes on a tall phone: test_install.py; the new-version notice: test_page.py.)"""
 import json
 import math
-import shutil
 
-import pytest
-
-import build
 from tests.e2e import harness
 
 TAB_STOPS = """() => {
@@ -69,24 +65,6 @@ def test_inside_headings_and_grids_come_from_the_shapes_pycore_sends(ready_page)
     assert page.locator("#kernels .map").count() == 20
 
 
-@pytest.mark.parametrize("width, height, rows", [(390, 844, 10), (320, 568, 0)])
-def test_a_phone_shows_the_answer_and_the_ten_classes_on_the_first_screen(browser, site, width, height, rows):
-    context = browser.new_context(service_workers="block", viewport={"width": width, "height": height},
-                                  is_mobile=True, has_touch=True)
-    try:
-        page = harness.open_ready_page(context, site.url)
-        harness.draw_strokes(page, harness.shape_points("3"))
-        assert page.evaluate("window.scrollY") == 0
-        selectors = ["#answer"] + [f'[data-digit="{d}"]' for d in range(rows)]
-        for selector in selectors:
-            box = page.locator(selector).bounding_box()
-            assert box["y"] >= 0 and box["y"] + box["height"] <= height, (selector, box)
-            assert box["x"] >= 0 and box["x"] + box["width"] <= width, (selector, box)
-        assert page.inner_text("#answer") == "3"
-    finally:
-        context.close()
-
-
 def test_chart_ticks_are_round_and_the_axes_reach_past_every_point(ready_page):
     page = ready_page
     page.wait_for_selector("body[data-story=ready]")
@@ -129,32 +107,3 @@ def test_the_picker_offers_no_svg_and_an_svg_gets_its_own_message(ready_page):
     page.wait_for_selector("#file-message.error")
     assert "“one.svg” is an SVG drawing" in page.inner_text("#file-message")
     assert harness.predictions(page) == count
-
-
-def test_a_new_version_taking_over_says_so_and_reloads(browser, tmp_path):
-    models = tmp_path / "model"
-    shutil.copytree(harness.model_dir(), models)
-    first = build.build(dist=tmp_path / "dist", model_dir=models)
-    server, url = build.serve_in_thread(tmp_path / "dist")
-    context = browser.new_context()
-    try:
-        page = harness.open_ready_page(context, url)
-        page.wait_for_selector("body[data-offline=ready]", timeout=60_000)
-        assert page.locator("#update").is_hidden()            # a first visit is no news
-        (models / "NOTE.txt").write_text("a new build\n")
-        second = build.build(dist=tmp_path / "dist", model_dir=models)
-        assert second["version"] != first["version"]
-        page.reload()                                          # served by the old worker ...
-        harness.wait_ready(page)
-        page.wait_for_selector("#update:not([hidden])", timeout=120_000)   # ... until the new one takes over
-        assert "A new version is ready" in page.inner_text("#update")
-        page.click("#update-reload")
-        page.wait_for_load_state()
-        harness.wait_ready(page)
-        assert page.locator("#update").is_hidden()
-        version = page.evaluate("fetch('manifest.json').then(r => r.json()).then(m => m.version)")
-        assert version == second["version"]
-    finally:
-        context.close()
-        server.shutdown()
-        server.server_close()
