@@ -247,7 +247,8 @@ def test_copies_follow_the_example_not_its_place(shipped, replay_data):
     a, b = tutor_of(shipped, replay_data), tutor_of(shipped, replay_data)
     a.set_examples(images, labels)
     b.set_examples(images[::-1], labels[::-1])
-    np.testing.assert_array_equal(a._copies[0], b._copies[2])
+    for mine, theirs in zip(a._copies[0], b._copies[2], strict=True):     # (gate features, head inputs)
+        np.testing.assert_array_equal(mine, theirs)
     kept = a._copies[1]
     a.set_examples(images[1:], labels[1:])                                     # one removed: the rest kept
     assert a._copies[0] is kept
