@@ -247,7 +247,8 @@ def test_copies_follow_the_example_not_its_place(shipped, replay_data):
     a, b = tutor_of(shipped, replay_data), tutor_of(shipped, replay_data)
     a.set_examples(images, labels)
     b.set_examples(images[::-1], labels[::-1])
-    np.testing.assert_array_equal(a._copies[0], b._copies[2])
+    for mine, theirs in zip(a._copies[0], b._copies[2], strict=True):     # (gate features, head inputs)
+        np.testing.assert_array_equal(mine, theirs)
     kept = a._copies[1]
     a.set_examples(images[1:], labels[1:])                                     # one removed: the rest kept
     assert a._copies[0] is kept
@@ -330,3 +331,23 @@ def test_replay_indices_are_balanced_seeded_and_from_the_pool():
     images, got = replay.replay_set(dataset, 50)
     np.testing.assert_array_equal(images[:, 0, 0], replay.replay_indices(labels, 50))
     np.testing.assert_array_equal(got, labels[replay.replay_indices(labels, 50)])
+
+
+def test_dense1_frozen_learns_dense2_only_with_the_gate_on_the_flatten_features(shipped, replay_data):
+    images, labels = examples()
+    a, b = (tutor_of(shipped, replay_data, frozen_up_to="relu3", gate_space="flatten") for _ in range(2))
+    a.set_examples(images, labels)
+    for image, label in zip(images, labels, strict=True):
+        b.teach(image, int(label))
+    assert same_params(a.classifier.net.params, b.classifier.net.params)
+    params, before = a.classifier.net.params, shipped.net.params
+    assert all(np.array_equal(params[k], before[k]) for k in before if not k.startswith("dense2"))
+    assert not np.array_equal(params["dense2.W"], before["dense2.W"])
+    assert a.classifier.gate.references.shape[1] == a.shipped.features(images[:1]).shape[1]   # 640-d, not 256
+    assert a.classifier.frozen_up_to == "flatten"
+    answers = [a.leave_one_out_at(i) for i in range(4)]
+    others = tutor_of(shipped, replay_data, frozen_up_to="relu3", gate_space="flatten")
+    others.set_examples(images[1:], labels[1:])
+    assert answers[0] == (others.classifier.probabilities(images[:1])[0].argmax() == labels[0])
+    with pytest.raises(ValueError, match="before the last layer"):
+        tutor_of(shipped, replay_data, gate_space="dense2")
