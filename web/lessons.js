@@ -49,7 +49,7 @@ self.Lessons = class Lessons {
       return made;
     });
     // the replay's and the check set's features, a slice per task
-    while (tutor.prepare(100) > 0) await new Promise((resolve) => setTimeout(resolve, 0));
+    while (tutor.prepare(40) > 0) await new Promise((resolve) => setTimeout(resolve, 0));
     this.shippedCheck = this.withProxies((keep) => keep(tutor.check()).toJs());   // nothing taught yet
     this.tutor = tutor;
     return tutor;
