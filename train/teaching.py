@@ -32,7 +32,9 @@ SPLITS = {   # (first seed of the examples, first seed of the fresh drawings, MN
     "report": (100000, 200000, "official test set"),
 }
 FRESH = 100        # fresh drawings of each style
-PLAIN = 100        # fresh drawings of each plain digit
+# fresh drawings of each plain digit: (first seed, how many). Validation draws three times the
+# report's, from seeds of their own (100 plain drawings a digit flattered the after-50 criterion)
+PLAIN = {"validation": (3000, 300), "report": (200000, 100)}
 
 
 def share(classifier, images, labels):
@@ -54,6 +56,7 @@ def main(argv=None):
     parser.add_argument("--validation", action="store_true", help="the choosing run: validation seeds and images")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="a pycore.teach.SETTINGS value to try (repeatable)")
+    parser.add_argument("--plain", type=int, help="plain drawings of each digit (default: 300 validation, 100 report)")
     parser.add_argument("--replay", type=int, default=replay.REPLAY_SIZE, help="replay images (a multiple of 10)")
     args = parser.parse_args(argv)
     settings = {}
@@ -96,14 +99,33 @@ def main(argv=None):
         print(f"{name:>14} {labels[0]:>5} {share(shipped, fresh, fresh_labels):>8.0%} "
               + " ".join(f"{v:>6.0%}" for v in row), flush=True)
 
-    plain = [handwriting.drawings(f"plain {d}", range(fresh_seed, fresh_seed + PLAIN)) for d in range(10)]
+    plain_seed, plain_n = PLAIN[split]
+    plain_n = args.plain or plain_n
+    plain = [handwriting.drawings(f"plain {d}", range(plain_seed, plain_seed + plain_n)) for d in range(10)]
     plain_images, plain_labels = np.concatenate([p[0] for p in plain]), np.concatenate([p[1] for p in plain])
     unusual = [handwriting.drawings(name, range(fresh_seed, fresh_seed + FRESH)) for name in handwriting.UNUSUAL]
     unusual_images, unusual_labels = np.concatenate([u[0] for u in unusual]), np.concatenate([u[1] for u in unusual])
 
     check_ms = []
+    examples, labels = mixed_examples(example_seed + 1000, max(MIXED))
+    styles = np.array([handwriting.UNUSUAL[i % len(handwriting.UNUSUAL)] for i in range(len(labels))])
+    space = tutor.settings["gate_space"]
 
-    def line(title):
+    def misses(taught):
+        """The plain drawings read wrong, by digit, and the taught style each lies nearest."""
+        wrong = tutor.classifier.probabilities(plain_images).argmax(axis=1) != plain_labels
+        if not wrong.any():
+            return "none"
+        near = teach.unit_rows(shipped.features(examples[:taught], space)) @ \
+            teach.unit_rows(shipped.features(plain_images[wrong], space)).T          # (taught, misses)
+        pairs = zip(plain_labels[wrong], styles[near.argmax(axis=0)], near.max(axis=0), strict=True)
+        counts = {}
+        for digit, style, similarity in pairs:
+            counts.setdefault((int(digit), str(style)), []).append(float(similarity))
+        return ", ".join(f"{n} x {d} near {st} (cos {np.median(v):.2f})"
+                         for (d, st), v in sorted(counts.items()) for n in [len(v)])
+
+    def line(title, taught=0):
         began = time.perf_counter()
         right, total = tutor.check()
         check_ms.append((time.perf_counter() - began) * 1e3)
@@ -111,15 +133,16 @@ def main(argv=None):
               f"plain 0-9 drawn {share(tutor.classifier, plain_images, plain_labels):.1%} "
               f"(worst digit {min(share(tutor.classifier, *p) for p in plain):.0%}), "
               f"unusual styles {share(tutor.classifier, unusual_images, unusual_labels):.1%}", flush=True)
+        if taught:
+            print(f"{'':>22}  plain misses: {misses(taught)}", flush=True)
 
     tutor.forget()
     line("shipped")
-    examples, labels = mixed_examples(example_seed + 1000, max(MIXED))
     times = []
     for i, (image, label) in enumerate(zip(examples, labels, strict=True)):
         times.append(tutor.teach(image, label)["ms"])
         if i + 1 in MIXED:
-            line(f"after {i + 1} mixed examples")
+            line(f"after {i + 1} mixed examples", i + 1)
     one_ms, right = [], 0
     for i in range(tutor.count):
         began = time.perf_counter()
