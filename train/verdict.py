@@ -138,7 +138,7 @@ def datasets(fresh, n_drawn, n_mnist):
     start, stop = MNIST_FRESH if fresh else MNIST_CHOOSE
     rng = np.random.default_rng(base + 7)
     for i in range(start, min(stop, start + n_mnist)):
-        yield "digit", "MNIST 45,000-49,999", mnist_canvas(images[i].astype(np.float64) / 255, rng)
+        yield "digit", f"MNIST {start:,}-{stop - 1:,}", mnist_canvas(images[i].astype(np.float64) / 255, rng)
     for name in NOT_DIGITS:
         for seed in range(base, base + n_drawn):
             rng = np.random.default_rng([handwriting.hash_name(name), seed, 1])
