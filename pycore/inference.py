@@ -3,26 +3,32 @@ import time
 
 import numpy as np
 
+from . import verdict as verdicts
 from . import weights
 from .layers import softmax
-from .preprocess import flatten_background, to_mnist
+from .preprocess import flatten_background, ink, to_mnist
 
 # What the page shows of the network's insides: layer outputs after each ReLU.
 SHOWN_LAYERS = {"conv1": "relu1", "conv2": "relu2", "dense1": "relu3"}
 
 # classify_pixels' answer, one flat float32 array: these parts in this order (sizes), then
-# with activations each of SHOWN_LAYERS' outputs, flattened in C order.
-PACKED = {"probabilities": 10, "image": 28 * 28, "timings": 2}
+# with activations each of SHOWN_LAYERS' outputs, flattened in C order. "verdict": the indices of
+# the verdict and its reason in pycore.verdict's VERDICTS and REASONS (verdict.codes).
+PACKED = {"probabilities": 10, "image": 28 * 28, "timings": 2, "verdict": 2}
 
 
 class Prediction:
     """probabilities (10,) float32; image (28, 28) float32 in [0, 1], what the network saw;
     timings: milliseconds spent in each step; activations: None, or when asked for
-    {"conv1": (24, 24, 20), "conv2": (8, 8, 40), "dense1": (256,)} float32."""
+    {"conv1": (24, 24, 20), "conv2": (8, 8, 40), "dense1": (256,)} float32; verdict "digit" or
+    "not-a-digit" and its reason (a pycore.verdict.REASONS name, "" for a digit), decided from
+    signals (pycore.verdict.signals)."""
 
-    def __init__(self, probabilities, image, timings, activations=None):
+    def __init__(self, probabilities, image, timings, activations=None, verdict="digit", reason="",
+                 signals=None):
         self.probabilities, self.image, self.timings = probabilities, image, timings
         self.activations = activations
+        self.verdict, self.reason, self.signals = verdict, reason, signals
 
     @property
     def digit(self):
@@ -91,13 +97,22 @@ class Classifier:
         shown = None
         if activations:
             outputs = self.net.activations(self.normalise(image[None]))
-            probabilities = softmax(outputs[self.net.layers[-1][0]])[0]
+            logits = outputs[self.net.layers[-1][0]][0]
             shown = {name: outputs[layer][0] for name, layer in SHOWN_LAYERS.items()}
         else:
-            probabilities = self.probabilities(image[None])[0]
+            logits = self.net.forward(self.normalise(image[None]))[0][0]
+        probabilities = softmax(logits[None])[0]
         done = time.perf_counter()
         return Prediction(probabilities, image,
-                          {"preprocess": (prepared - start) * 1e3, "forward": (done - prepared) * 1e3}, shown)
+                          {"preprocess": (prepared - start) * 1e3, "forward": (done - prepared) * 1e3}, shown,
+                          *self.judge(rgba, probabilities, logits))
+
+    def judge(self, rgba, probabilities, logits):
+        """Is the drawing a digit? Canvas pixels (not blank), the probabilities shown and the
+        (10,) logits they came from -> (verdict, reason, signals), as pycore.verdict decides.
+        Every classify calls it."""
+        measured = verdicts.signals(ink(rgba), probabilities, logits)
+        return (*verdicts.decide(measured), measured)
 
     def packed_layout(self, activations=True):
         """classify_pixels' array, part by part, for the same ``activations``: [(name, size)],
@@ -115,7 +130,7 @@ class Classifier:
         ``pixels`` is any buffer of height * width * 4 bytes; ``photo`` first evens out an
         opened picture's paper (preprocess.flatten_background). The answer packs what
         ``classify`` returns as PACKED lists it (timings: preprocessing, then forward pass,
-        in ms): one array crosses to JavaScript instead of one object per field.
+        in ms; the verdict as two codes): one array crosses to JavaScript instead of one object per field.
         """
         rgba = np.frombuffer(pixels, np.uint8).reshape(height, width, 4)
         if photo:
@@ -124,7 +139,8 @@ class Classifier:
         if prediction is None:
             return None
         timings = [prediction.timings["preprocess"], prediction.timings["forward"]]
-        parts = [prediction.probabilities, prediction.image.ravel(), np.array(timings)]
+        parts = [prediction.probabilities, prediction.image.ravel(), np.array(timings),
+                 np.array(verdicts.codes(prediction.verdict, prediction.reason))]
         if activations:
             parts += [prediction.activations[name].ravel() for name in SHOWN_LAYERS]
         return np.concatenate(parts, dtype=np.float32)

@@ -300,13 +300,16 @@ class GatedClassifier(Classifier):
             return None
         features, frozen = run_layers(self.net.layers[:self.split], self.normalise(image[None]))
         probabilities, w, shipped_outputs, adapted_outputs = self.mixed(features)
+        last = self.net.layers[-1][0]
+        shipped_logits, adapted_logits = shipped_outputs[last], adapted_outputs[last]
         shown = None
         if activations:
             outputs = {**frozen, **(adapted_outputs if w[0] >= 0.5 else shipped_outputs)}
             shown = {name: outputs[layer][0] for name, layer in SHOWN_LAYERS.items()}
         done = time.perf_counter()
         return Prediction(probabilities[0], image,
-                          {"preprocess": (prepared - start) * 1e3, "forward": (done - prepared) * 1e3}, shown)
+                          {"preprocess": (prepared - start) * 1e3, "forward": (done - prepared) * 1e3}, shown,
+                          *self.judge(rgba, probabilities[0], (adapted_logits if w[0] >= 0.5 else shipped_logits)[0]))
 
 
 class FeatureCache:

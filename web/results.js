@@ -1,5 +1,6 @@
-/* The answer: the ten classes' bars, the digit read, the 28×28 preview, the timings, and
-   what screen readers hear. It renders the worker's replies and decides nothing else. */
+/* The answer: the ten classes' bars, the digit read (or pycore's verdict that the drawing is
+   no digit, and its reason), the 28×28 preview, the timings, and what screen readers hear.
+   It renders the worker's replies and decides nothing else. */
 
 export class Results {
   constructor(root = document) {
@@ -7,6 +8,7 @@ export class Results {
     this.rows = Array.from(root.querySelectorAll("[data-digit]"), (row) => ({
       row, bar: row.querySelector(".bar > span"), value: row.querySelector(".value") }));
     this.answer = root.querySelector("#answer");
+    this.reason = root.querySelector("#verdict-reason");
     this.timing = root.querySelector("#timing");
     this.region = root.querySelector("#announce");
     this.preview = root.querySelector("#preview").getContext("2d");
@@ -25,7 +27,8 @@ export class Results {
       return;
     }
     const probabilities = reply.probabilities;
-    const best = topClass(probabilities);
+    const isDigit = reply.verdict === "digit";
+    const best = isDigit ? topClass(probabilities) : -1;   // not a digit: no row highlighted
     this.rows.forEach(({ row, bar, value }, digit) => {
       const p = probabilities[digit];
       row.dataset.prob = p.toFixed(6);
@@ -33,7 +36,9 @@ export class Results {
       bar.style.width = `${(p * 100).toFixed(1)}%`;
       value.textContent = `${(p * 100).toFixed(1)}%`;
     });
-    this.answer.textContent = String(best);
+    this.answer.dataset.verdict = reply.verdict;
+    this.answer.textContent = isDigit ? String(best) : "not a digit";
+    this.reason.textContent = isDigit ? "" : reply.reason;
     const data = this.previewPixels.data;
     for (let i = 0; i < 784; i++) {
       const v = Math.round(reply.image[i] * 255);
@@ -59,6 +64,8 @@ export class Results {
       value.textContent = "–";
     });
     this.answer.textContent = "?";
+    this.answer.dataset.verdict = "blank";
+    this.reason.textContent = "";
     this.preview.fillStyle = "#000";
     this.preview.fillRect(0, 0, 28, 28);
     this.timing.textContent = "";
@@ -72,7 +79,10 @@ export class Results {
      and the top digit changed, not at every live update while drawing. */
   announce(reply) {
     let text = "Nothing to read: the box is empty.";
-    if (!reply.blank) {
+    if (!reply.blank && reply.verdict !== "digit") {
+      text = `Not a digit: ${reply.reason}.`;
+      if (this.announced === text) return;
+    } else if (!reply.blank) {
       const p = reply.probabilities;
       const best = topClass(p);
       text = `The network reads ${best}, ${Math.round(100 * p[best])} % sure.`;

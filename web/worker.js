@@ -8,8 +8,8 @@
    Messages (docs/architecture.md, "The worker's messages", has them whole):
      worker -> page, no id: {type: "progress"|"ready"|"fatal", ...} while starting;
      page -> worker, each with an id, the reply carrying it: "classify" (RGBA pixels in,
-     probabilities, the 28x28 image, timings and optionally the layers' outputs back, as
-     views of one transferred buffer), "kernels", "stats", "dataset" (a data file fetched
+     probabilities, the 28x28 image, timings, the verdict ("digit"/"not-a-digit") and the
+     sentence why, optionally the layers' outputs back, as views of one transferred buffer), "kernels", "stats", "dataset" (a data file fetched
      with fetchDataset and read by pycore.datasets: its image count and count per digit),
      "examples" (the user's examples to learn: lessons.js), "check", "leave-one-out";
      a failure is {id, type: "error"}.
@@ -34,6 +34,8 @@ let lessons = null;      // self.Lessons: what the user taught (its classifier r
 let sys = null;          // PyProxy of the sys module (stats)
 let layouts = null;      // Map false/true -> [[name, size], ...]: classify_pixels' array
                          // without and with activations (Classifier.packed_layout)
+let verdicts = null;     // pycore.verdict's VERDICTS and REASONS: the packed "verdict" part's
+                         // two codes -> the verdict and the sentence that says why
 const stageStarts = [];  // performance.now() at the start of each stage
 
 function progress(stage, label) {
@@ -129,6 +131,10 @@ async function start() {
   progress(4, "Warming up");
   layouts = new Map([false, true].map((activations) =>
     [activations, withProxies((keep) => keep(classifier.packed_layout(activations)).toJs())]));
+  verdicts = withProxies((keep) => {
+    const module = keep(pyodide.pyimport("pycore.verdict"));
+    return { names: keep(module.VERDICTS).toJs(), reasons: keep(module.REASONS).toJs() };
+  });
   const info = {
     pyodide: pyodide.version,
     python: sys.version.split(" ")[0],
@@ -229,8 +235,9 @@ function classify(width, height, pixels, { activations = false, photo = false } 
       at += size;
     }
     if (at !== flat.length) throw new Error(`classify_pixels gave ${flat.length} numbers, expected ${at}`);
-    const { probabilities, image, timings: [preprocess, forward], ...layers } = parts;
-    const reply = { blank: false, probabilities, image, timings: { preprocess, forward } };
+    const { probabilities, image, timings: [preprocess, forward], verdict: [code, why], ...layers } = parts;
+    const reply = { blank: false, probabilities, image, timings: { preprocess, forward },
+      verdict: verdicts.names[code], reason: verdicts.reasons[why][1] };
     if (activations) reply.activations = layers;
     reply.timings.worker = performance.now() - t0;
     return reply;

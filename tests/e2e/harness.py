@@ -180,14 +180,15 @@ def map_rgba(page, layer: str, index: int) -> np.ndarray:
 
 def classify_in_browser(page, rgba: np.ndarray, activations=False, photo=False) -> dict:
     """Send pixels to the page's worker (window.mnistDraw.classify): the Pyodide result.
-    activations: also the layers' outputs, {name: flat array}; photo: as an opened picture."""
+    activations: also the layers' outputs, {name: flat array}; photo: as an opened picture.
+    verdict and reason: pycore.verdict's verdict and the sentence why ("" for a digit)."""
     height, width = rgba.shape[:2]
     reply = page.evaluate("""async ([width, height, data, options]) => {
         const bytes = Uint8Array.from(atob(data), c => c.charCodeAt(0));
         const reply = await window.mnistDraw.classify(width, height, bytes.buffer, options);
         return reply.blank ? {blank: true}
             : {blank: false, probabilities: Array.from(reply.probabilities),
-               image: Array.from(reply.image),
+               image: Array.from(reply.image), verdict: reply.verdict, reason: reply.reason,
                activations: reply.activations && Object.fromEntries(Object.entries(reply.activations)
                    .map(([name, values]) => [name, Array.from(values)]))};
     }""", [width, height, base64.b64encode(np.ascontiguousarray(rgba, np.uint8).tobytes()).decode(),

@@ -61,6 +61,7 @@ def test_mouse_drawn_digit_is_predicted_and_highlighted(ready_page, digit):
     assert abs(probabilities.sum() - 1) < 1e-3
     assert harness.highlighted(page) == [int(np.argmax(probabilities))]
     assert int(np.argmax(probabilities)) == int(digit), f"probabilities {probabilities.round(3)}"
+    assert page.get_attribute("#answer", "data-verdict") == "digit"
     colour = page.eval_on_selector(".predicted", "el => getComputedStyle(el).color")
     red, green, blue = map(int, re.findall(r"\d+", colour)[:3])
     assert blue > 150 and blue > red + 60 and blue > green + 30, f"highlight colour {colour}"
@@ -156,6 +157,7 @@ def test_clear_resets_drawing_and_prediction(ready_page):
     page.wait_for_timeout(300)   # a late reply for the cleared drawing must not come back
     assert page.locator(".predicted").count() == 0
     assert harness.predictions(page) == count
+    assert page.get_attribute("#answer", "data-verdict") == "blank"
 
 
 def test_touch_drawing(browser, site):

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import build
+from pycore import verdict
 from pycore.inference import Classifier
 from pycore.preprocess import flatten_background, to_mnist
 from tests.e2e import harness
@@ -58,6 +59,8 @@ def test_same_probabilities_and_image(app_session, cpython_classifier, name):
     assert np.abs(got["image"] - expected.image).max() <= TOLERANCE
     assert np.abs(got["probabilities"] - expected.probabilities).max() <= TOLERANCE
     assert abs(got["probabilities"].sum() - 1) < 1e-5
+    assert got["verdict"] == expected.verdict
+    assert got["reason"] == dict(verdict.REASONS)[expected.reason]
 
 
 def test_same_activations(app_session, cpython_classifier):

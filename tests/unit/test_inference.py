@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from pycore import weights
+from pycore import verdict, weights
 from pycore.inference import PACKED, SHOWN_LAYERS, Classifier
 from pycore.network import build_network
 from pycore.preprocess import flatten_background, to_mnist
@@ -52,7 +52,7 @@ def unpack(flat, activations):
 
 
 def test_packed_layout_names_every_part_of_classify_pixels():
-    head = [("probabilities", 10), ("image", 784), ("timings", 2)]
+    head = [("probabilities", 10), ("image", 784), ("timings", 2), ("verdict", 2)]
     assert classifier().packed_layout() == head + [("conv1", 24 * 24 * 20), ("conv2", 8 * 8 * 40), ("dense1", 256)]
     assert classifier().packed_layout(activations=False) == head
 
@@ -64,16 +64,17 @@ def test_classify_pixels_packs_what_classify_gives():
     for activations in (False, True):
         expected = clf.classify(rgba, activations=activations)
         flat = clf.classify_pixels(rgba.tobytes(), *rgba.shape[:2], activations=activations)
-        probabilities, image, timings, *layers = unpack(flat, activations)
+        probabilities, image, timings, codes, *layers = unpack(flat, activations)
         np.testing.assert_array_equal(probabilities, expected.probabilities)
         np.testing.assert_array_equal(image, expected.image.ravel())
         assert (timings >= 0).all()
+        assert tuple(codes) == verdict.codes(expected.verdict, expected.reason)
         assert len(layers) == (len(SHOWN_LAYERS) if activations else 0)
         for name, values in zip(SHOWN_LAYERS, layers, strict=False):
             np.testing.assert_array_equal(values, expected.activations[name].ravel())
     photo = np.ascontiguousarray(255 - rgba)       # a light digit on dark "paper"
     photo[..., 3] = 255
-    _, image, _ = unpack(clf.classify_pixels(memoryview(photo.tobytes()), *photo.shape[:2], photo=True), False)
+    _, image, _, _ = unpack(clf.classify_pixels(memoryview(photo.tobytes()), *photo.shape[:2], photo=True), False)
     np.testing.assert_array_equal(image, clf.classify(flatten_background(photo)).image.ravel())
     blank = np.full((50, 50, 4), 255, np.uint8)
     assert clf.classify_pixels(blank.tobytes(), 50, 50) is None
