@@ -6,7 +6,7 @@ import numpy as np
 from . import verdict as verdicts
 from . import weights
 from .layers import softmax
-from .preprocess import flatten_background, ink, to_mnist
+from .preprocess import flatten_background, ink, mnist_from_ink
 
 # What the page shows of the network's insides: layer outputs after each ReLU.
 SHOWN_LAYERS = {"conv1": "relu1", "conv2": "relu2", "dense1": "relu3"}
@@ -90,10 +90,21 @@ class Classifier:
         saw; it costs no extra computation (the same single forward pass).
         """
         start = time.perf_counter()
-        image = to_mnist(rgba)
+        strength = ink(rgba)                      # read once: preprocessing and the verdict share it
+        image = mnist_from_ink(strength)
         prepared = time.perf_counter()
         if image is None:
             return None
+        probabilities, logits, shown = self.answer(image, activations)
+        done = time.perf_counter()
+        return Prediction(probabilities, image,
+                          {"preprocess": (prepared - start) * 1e3, "forward": (done - prepared) * 1e3}, shown,
+                          *self.judge(strength, probabilities, logits))
+
+    def answer(self, image, activations=False):
+        """A (28, 28) image in [0, 1] -> (probabilities (10,), the (10,) logits they came from,
+        and with ``activations`` each of SHOWN_LAYERS' outputs, else None): the network's part
+        of ``classify``, which a subclass (pycore.teach.GatedClassifier) answers its own way."""
         shown = None
         if activations:
             outputs = self.net.activations(self.normalise(image[None]))
@@ -101,17 +112,13 @@ class Classifier:
             shown = {name: outputs[layer][0] for name, layer in SHOWN_LAYERS.items()}
         else:
             logits = self.net.forward(self.normalise(image[None]))[0][0]
-        probabilities = softmax(logits[None])[0]
-        done = time.perf_counter()
-        return Prediction(probabilities, image,
-                          {"preprocess": (prepared - start) * 1e3, "forward": (done - prepared) * 1e3}, shown,
-                          *self.judge(rgba, probabilities, logits))
+        return softmax(logits[None])[0], logits, shown
 
-    def judge(self, rgba, probabilities, logits):
-        """Is the drawing a digit? Canvas pixels (not blank), the probabilities shown and the
-        (10,) logits they came from -> (verdict, reason, signals), as pycore.verdict decides.
-        Every classify calls it."""
-        measured = verdicts.signals(ink(rgba), probabilities, logits)
+    def judge(self, strength, probabilities, logits):
+        """Is the drawing a digit? The canvas's (H, W) ink (preprocess.ink; not blank), the
+        probabilities shown and the (10,) logits they came from -> (verdict, reason, signals),
+        as pycore.verdict decides. Every classify calls it."""
+        measured = verdicts.signals(strength, probabilities, logits)
         return (*verdicts.decide(measured), measured)
 
     def packed_layout(self, activations=True):

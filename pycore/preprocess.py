@@ -208,14 +208,24 @@ def to_mnist(rgba, strokes=STROKE_RANGE):
     scale) are brought to its nearer end; None leaves them as drawn.
     Returns None when the canvas holds no ink: a blank canvas is not a digit.
     """
-    digit = fitted(rgba, strokes)
+    return mnist_from_ink(ink(rgba), strokes)
+
+
+def mnist_from_ink(strength, strokes=STROKE_RANGE):
+    """to_mnist from the canvas's (H, W) ink (``ink(rgba)``), for a caller that also reads the ink."""
+    digit = fitted_from_ink(strength, strokes)
     return None if digit is None else np.clip(centre_in_field(digit), 0, 1)
 
 
 def fitted(rgba, strokes=STROKE_RANGE):
     """Canvas pixels -> the digit (h, w <= 20) to_mnist centres: the ink's box fitted to 20 px,
     its strokes brought into the range ``strokes`` (None: as drawn). None for a blank canvas."""
-    crop = ink_box(ink(rgba))                                        # (h, w), the ink's box
+    return fitted_from_ink(ink(rgba), strokes)
+
+
+def fitted_from_ink(strength, strokes=STROKE_RANGE):
+    """fitted from the canvas's (H, W) ink."""
+    crop = ink_box(strength)                                         # (h, w), the ink's box
     if crop is None:
         return None
     rows, cols = box_shape(*crop.shape)

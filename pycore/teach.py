@@ -46,11 +46,10 @@ import time
 
 import numpy as np
 
-from .inference import SHOWN_LAYERS, Classifier, Prediction
+from .inference import SHOWN_LAYERS, Classifier
 from .layers import Dense, softmax
 from .network import Network
 from .optim import SGD
-from .preprocess import to_mnist
 from .products import matmul
 
 SETTINGS = {
@@ -291,25 +290,17 @@ class GatedClassifier(Classifier):
         near = softmax(adapted_logits) if self.near_answer == "adapted" else np.eye(10, dtype=np.float32)[label]
         return w * near + (1 - w) * softmax(shipped_logits), w[:, 0], shipped_outputs, adapted_outputs
 
-    def classify(self, rgba, activations=False):
-        """As Classifier.classify, the probabilities gated; see the class docstring for the layers shown."""
-        start = time.perf_counter()
-        image = to_mnist(rgba)
-        prepared = time.perf_counter()
-        if image is None:
-            return None
+    def answer(self, image, activations=False):
+        """As Classifier.answer, the probabilities gated; see the class docstring for the layers
+        shown and the logits (those of the network the gate mostly chose)."""
         features, frozen = run_layers(self.net.layers[:self.split], self.normalise(image[None]))
         probabilities, w, shipped_outputs, adapted_outputs = self.mixed(features)
-        last = self.net.layers[-1][0]
-        shipped_logits, adapted_logits = shipped_outputs[last], adapted_outputs[last]
+        chosen = adapted_outputs if w[0] >= 0.5 else shipped_outputs
         shown = None
         if activations:
-            outputs = {**frozen, **(adapted_outputs if w[0] >= 0.5 else shipped_outputs)}
+            outputs = {**frozen, **chosen}
             shown = {name: outputs[layer][0] for name, layer in SHOWN_LAYERS.items()}
-        done = time.perf_counter()
-        return Prediction(probabilities[0], image,
-                          {"preprocess": (prepared - start) * 1e3, "forward": (done - prepared) * 1e3}, shown,
-                          *self.judge(rgba, probabilities[0], (adapted_logits if w[0] >= 0.5 else shipped_logits)[0]))
+        return probabilities[0], chosen[self.net.layers[-1][0]][0], shown
 
 
 class FeatureCache:
