@@ -65,7 +65,7 @@ function render(reply, started) {
   }
   results.show(reply, started);
   if (reply.activations) inside.show(reply.activations);
-  teaching.setCurrent(reply.image, pad.toData().strokes);
+  teaching.setCurrent(reply.image, () => pad.toData().strokes);
 }
 
 function showBlank() {

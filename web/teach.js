@@ -49,9 +49,11 @@ export class Teaching {
     else this.render();
   }
 
-  /* The drawing shown now: its 28×28 input (floats in [0, 1]) and strokes, or null (blank). */
-  setCurrent(image, strokes = []) {
-    this.current = image ? { image: quantised(image), strokes } : null;
+  /* The drawing shown now: its 28×28 input (floats in [0, 1]) and strokes() giving its
+     strokes, or null (blank). Called with every prediction: the copies are made only when
+     the drawing is taught. */
+  setCurrent(image, strokes = () => []) {
+    this.current = image ? { image, strokes } : null;
     this.elements.button.disabled = this.current === null;
     if (!this.current) this.toggleChoice(false);
   }
@@ -65,7 +67,8 @@ export class Teaching {
 
   async teach(label) {
     if (!this.current) return;
-    const { image, strokes } = this.current;
+    const image = quantised(this.current.image);
+    const strokes = this.current.strokes();
     this.toggleChoice(false);
     this.elements.button.focus();
     const [example] = await this.store.add([{ label, image, strokes }]);
