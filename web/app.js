@@ -101,12 +101,12 @@ pad.addEventListener("change", ({ detail: { reason } }) => {
   } else if (reason === "picture") {
     hint.textContent = "";
     scheduler.request(true);
-  } else if (pad.isEmpty) {     // an undo (or new data) that left nothing
-    if (reason === "undo") pictures.say("");
+  } else if (pad.isEmpty) {     // an undo that left nothing
+    pictures.say("");
     showBlank();
     results.announce({ blank: true });
-  } else {
-    if (reason === "undo") pictures.say("");
+  } else {                      // an undo
+    pictures.say("");
     scheduler.request(true);
   }
 });

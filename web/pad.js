@@ -9,7 +9,6 @@
      "undo"        the last stroke or picture was taken back
      "clear"       everything was cleared
      "picture"     a picture was opened (it replaces the strokes; undo brings them back)
-     "data"        fromData() replaced the drawing
 */
 
 export const STROKE_WIDTH = 1 / 18;   // of the box side: MNIST-like stroke weight
@@ -54,21 +53,12 @@ export class DrawingPad extends EventTarget {
     return this.undoable.length > 0 || this.activeStroke !== null;
   }
 
-  /* The strokes (and the picture) as plain data, for keeping and for fromData. */
+  /* The strokes (and the picture) as plain data, for keeping (a taught example's strokes). */
   toData() {
     return {
       strokes: this.strokes.map(({ points }) => ({ points: points.map(({ x, y }) => ({ x, y })) })),
       picture: this.picture,
     };
-  }
-
-  fromData({ strokes = [], picture = null } = {}) {
-    this.stopStroke();
-    this.strokes = strokes.map(({ points }) => ({ points: points.map(({ x, y }) => ({ x, y })) }));
-    this.picture = picture;
-    this.undoable = [];
-    this.render();
-    this.changed("data");
   }
 
   /* The input canvas's RGBA pixels (a new buffer, to transfer to the worker). */
