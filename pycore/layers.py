@@ -17,7 +17,8 @@ training and inference, float64 for gradient checks.
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .products import matmul
+from . import products
+from .products import matmul, matmul_nt, matmul_tn
 
 
 class Layer:
@@ -70,6 +71,10 @@ class Conv2D(Layer):
         N, H, Wd, C = x.shape
         KH, KW, _, F = W.shape
         Ho, Wo = H - KH + 1, Wd - KW + 1
+        if products.BROWSER and C > 1 and N >= products.FFT_MIN_BATCH:
+            out, cache = products.fft_convolution(x, W)
+            out += b
+            return out, ("fft", cache)
         if C == 1:
             # One channel: gather the KH*KW shifted copies as rows (long contiguous runs,
             # several times faster than the generic gather), then view as columns.
@@ -86,16 +91,30 @@ class Conv2D(Layer):
         return out.reshape(N, Ho, Wo, F), (x.shape, cols)
 
     def backward(self, dout, cache):
-        x_shape, cols = cache
         W = self.params["W"]
         KH, KW, C, F = W.shape
         N, Ho, Wo, _ = dout.shape
         dout_rows = dout.reshape(N * Ho * Wo, F)
-        # (F, N*Ho*Wo) @ (N*Ho*Wo, KH*KW*C), transposed back: BLAS is much faster this way round.
-        dW = (dout_rows.T @ cols).T
+        if cache[0] == "fft":
+            dx, dW = products.fft_convolution_backward(dout, cache[1], self.input_grad)
+            return dx, {"W": dW, "b": column_sums(dout_rows)}
+        x_shape, cols = cache
+        if products.BROWSER:
+            dW = matmul_tn(cols, dout_rows)
+        else:
+            # (F, N*Ho*Wo) @ (N*Ho*Wo, KH*KW*C), transposed back: BLAS is much faster this way round.
+            dW = (dout_rows.T @ cols).T
         grads = {"W": dW.reshape(W.shape), "b": column_sums(dout_rows)}
         if not self.input_grad:
             return None, grads
+        if products.BROWSER:
+            # The columns' gradient by einsum, then col2im, offset by offset.
+            per_column = matmul_nt(dout_rows, W.reshape(KH * KW * C, F)).reshape(N, Ho, Wo, KH, KW, C)
+            dx = np.zeros(x_shape, dtype=dout.dtype)
+            for i in range(KH):
+                for j in range(KW):
+                    dx[:, i:i + Ho, j:j + Wo, :] += per_column[:, :, :, i, j, :]
+            return dx, grads
         # The input gradient of each kernel offset, one batched product:
         # (KH*KW, N*Ho*Wo, F) @ (KH*KW, F, C) -> (KH*KW, N*Ho*Wo, C)
         per_offset = np.matmul(dout_rows[None], W.reshape(KH * KW, C, F).transpose(0, 2, 1))
@@ -122,8 +141,8 @@ class MaxPool2D(Layer):
         if H % 2 or W % 2:
             raise ValueError(f"MaxPool2D needs even height and width, got {H}x{W}")
         rows = x.reshape(N, H // 2, 2, W, C)
-        out = np.maximum(rows[:, :, 0], rows[:, :, 1]).reshape(N, H // 2, W // 2, 2, C)
-        out = np.maximum(out[:, :, :, 0], out[:, :, :, 1])              # (N, H/2, W/2, C)
+        out = larger(rows[:, :, 0], rows[:, :, 1]).reshape(N, H // 2, W // 2, 2, C)
+        out = larger(out[:, :, :, 0], out[:, :, :, 1])                  # (N, H/2, W/2, C)
         # (pairwise maxima: numpy's max over two small axes is several times slower)
         winners = x.reshape(N, H // 2, 2, W // 2, 2, C) == out[:, :, None, :, None, :]
         return out, winners
@@ -131,7 +150,7 @@ class MaxPool2D(Layer):
     def backward(self, dout, cache):
         winners = cache
         N, H2, _, W2, _, C = winners.shape
-        dx = winners * dout[:, :, None, :, None, :]
+        dx = np.where(winners, dout[:, :, None, :, None, :], dout.dtype.type(0))
         return dx.reshape(N, H2 * 2, W2 * 2, C), {}
 
 
@@ -139,10 +158,11 @@ class ReLU(Layer):
     """max(0, x), elementwise; any shape."""
 
     def forward(self, x, training=False, rng=None):
-        return np.maximum(x, 0), x > 0
+        positive = x > 0
+        return np.where(positive, x, x.dtype.type(0)), positive
 
     def backward(self, dout, cache):
-        return dout * cache, {}
+        return np.where(cache, dout, dout.dtype.type(0)), {}
 
 
 class Dropout(Layer):
@@ -163,16 +183,12 @@ class Dropout(Layer):
             return x, None
         rng = rng if rng is not None else np.random.default_rng()
         keep = rng.random(x.shape, dtype=np.float32) >= self.p              # bool mask
-        out = x * keep
-        out *= x.dtype.type(1 / (1 - self.p))
-        return out, keep
+        return np.where(keep, x * x.dtype.type(1 / (1 - self.p)), x.dtype.type(0)), keep
 
     def backward(self, dout, cache):
         if cache is None:
             return dout, {}
-        dx = dout * cache
-        dx *= dout.dtype.type(1 / (1 - self.p))
-        return dx, {}
+        return np.where(cache, dout * dout.dtype.type(1 / (1 - self.p)), dout.dtype.type(0)), {}
 
 
 class Flatten(Layer):
@@ -204,8 +220,14 @@ class Dense(Layer):
 
     def backward(self, dout, cache):
         x = cache
-        grads = {"W": x.T @ dout, "b": column_sums(dout)}
-        return dout @ self.params["W"].T, grads
+        grads = {"W": matmul_tn(x, dout), "b": column_sums(dout)}
+        return matmul_nt(dout, self.params["W"]), grads
+
+
+def larger(a, b):
+    """The elementwise maximum of two arrays of the same shape (``np.maximum`` without its
+    NaN handling, which makes it several times slower in the browser)."""
+    return np.where(a > b, a, b)
 
 
 def column_sums(rows):

@@ -1,10 +1,18 @@
-"""Picks the matrix product for the platform pycore runs on: BLAS (``np.matmul``) under
-CPython, einsum in the browser, where Pyodide's NumPy has no BLAS. The forward passes
-(layers) and preprocessing's resizes call ``matmul`` from here.
+"""The matrix products (and convolutions) the layers compute, picked for the platform pycore
+runs on: BLAS (``np.matmul``) under CPython; in the browser, where Pyodide's NumPy has no
+BLAS, einsum's contiguous inner loops, and for the batches of training the second
+convolution through the FFT. tests/parity checks that both platforms give the same
+probabilities and the same training step; docs/performance.md has the figures.
 """
 import sys
 
 import numpy as np
+
+BROWSER = sys.platform == "emscripten"
+# In the browser a convolution over several channels (conv2) of a batch at least this large
+# runs through the FFT: about 2.5 times faster there for a training batch. One image (the
+# drawing box) keeps the direct product, whose weights need no transform per call.
+FFT_MIN_BATCH = 16
 
 
 def einsum_matmul(a, b):
@@ -13,14 +21,87 @@ def einsum_matmul(a, b):
     Pyodide's NumPy has no BLAS: there ``@`` is a plain triple loop, and einsum does the
     same product faster (measured on conv2's and dense1's products of one image under
     Node; docs/performance.md has the figures). A one-row product accumulates along
-    ``b``'s contiguous rows; a taller one takes dot products of ``a``'s rows with ``b``'s
-    columns, made contiguous first (a copy of the weights, 80 KB at most).
+    ``b``'s contiguous rows; when ``a`` is the transpose of a contiguous array (conv1's
+    image columns) the product is made transposed, accumulating along ``a``'s long rows;
+    otherwise it takes dot products of ``a``'s rows with ``b``'s columns, made contiguous
+    first (a copy of the weights, 80 KB at most).
     """
     if a.shape[0] == 1:
         return np.einsum("ij,jk->ik", a, b)
+    if a.T.flags.c_contiguous and a.shape[0] > a.shape[1]:
+        return np.ascontiguousarray(np.einsum("kj,ji->ki", np.ascontiguousarray(b.T), a.T).T)
     return np.einsum("ij,kj->ik", a, np.ascontiguousarray(b.T))
 
 
-# The forward passes' matrix products: BLAS under CPython (far faster than either loop),
-# einsum in the browser. tests/parity checks that both give the same probabilities.
-matmul = einsum_matmul if sys.platform == "emscripten" else np.matmul
+def einsum_matmul_tn(a, b):
+    """``a.T @ b`` (a weight's gradient: inputs (R, M) against output gradients (R, N)),
+    by einsum. With ``a`` the transpose of a contiguous array, dot products along R;
+    otherwise it accumulates along the wider operand's contiguous rows."""
+    if a.T.flags.c_contiguous:
+        return np.einsum("mr,nr->mn", a.T, np.ascontiguousarray(b.T))
+    if a.shape[1] >= b.shape[1]:
+        return np.einsum("rn,rm->nm", b, a).T
+    return np.einsum("rm,rn->mn", a, b)
+
+
+def einsum_matmul_nt(a, b):
+    """``a @ b.T`` (an input's gradient: output gradients (R, N) against weights (M, N)),
+    by einsum: dot products along both operands' contiguous rows."""
+    return np.einsum("rn,mn->rm", a, np.ascontiguousarray(b))
+
+
+def blas_matmul_tn(a, b):
+    return a.T @ b
+
+
+def blas_matmul_nt(a, b):
+    return a @ b.T
+
+
+# The layers' matrix products: BLAS under CPython (far faster than either loop), einsum in
+# the browser.
+matmul = einsum_matmul if BROWSER else np.matmul
+matmul_tn = einsum_matmul_tn if BROWSER else blas_matmul_tn
+matmul_nt = einsum_matmul_nt if BROWSER else blas_matmul_nt
+
+
+def fft_convolution(x, w):
+    """The valid cross-correlation of ``x`` (N, H, W, C) with filters ``w`` (KH, KW, C, F)
+    -> (N, H-KH+1, W-KW+1, F), through the 2-D FFT, and what ``fft_convolution_backward``
+    needs.
+
+    Padded to the input's H x W, a circular correlation equals the valid one at every output
+    position (no index wraps), so each frequency p is one small complex product: Y[p] =
+    X[p] @ conj(Wf[p]), (N, C) @ (C, F). For conv2 (12x12 inputs, 20 -> 40 channels, 5x5)
+    that is 84 products of a fifth of the direct product's multiplications, plus the
+    transforms.
+    """
+    N, H, Wd, C = x.shape
+    KH, KW, _, F = w.shape
+    X = np.fft.rfft2(x, axes=(1, 2))                                 # (N, H, Wd//2+1, C)
+    half = X.shape[2]
+    X = X.reshape(N, H * half, C).transpose(1, 0, 2)                 # (P, N, C)
+    Wf = np.fft.rfft2(w, s=(H, Wd), axes=(0, 1)).reshape(H * half, C, F)
+    Y = np.matmul(X, Wf.conj()).transpose(1, 0, 2).reshape(N, H, half, F)
+    y = np.fft.irfft2(Y, s=(H, Wd), axes=(1, 2))[:, :H - KH + 1, :Wd - KW + 1]
+    return np.ascontiguousarray(y, dtype=x.dtype), (x.shape, w.shape, X, Wf)
+
+
+def fft_convolution_backward(dout, cache, input_grad=True):
+    """The gradients of ``fft_convolution``: (dx (N, H, W, C) or None, dW (KH, KW, C, F)).
+
+    With G the output gradient's transform (zero-padded to H x W): the filters' gradient is
+    the correlation of the inputs with it, DW[p] = X[p].T @ conj(G[p]) summed over the batch;
+    the input's is the (full) convolution of it with the filters, DX[p] = G[p] @ Wf[p].T.
+    Neither wraps around at H x W."""
+    (N, H, Wd, C), (KH, KW, _, F), X, Wf = cache
+    G = np.fft.rfft2(dout, s=(H, Wd), axes=(1, 2))                    # (N, H, Wd//2+1, F)
+    half = G.shape[2]
+    G = G.reshape(N, H * half, F).transpose(1, 0, 2)                 # (P, N, F)
+    DW = np.matmul(X.transpose(0, 2, 1), G.conj()).reshape(H, half, C, F)
+    dW = np.ascontiguousarray(np.fft.irfft2(DW, s=(H, Wd), axes=(0, 1))[:KH, :KW], dtype=dout.dtype)
+    if not input_grad:
+        return None, dW
+    DX = np.matmul(G, Wf.transpose(0, 2, 1)).transpose(1, 0, 2).reshape(N, H, half, C)
+    dx = np.fft.irfft2(DX, s=(H, Wd), axes=(1, 2))
+    return np.ascontiguousarray(dx, dtype=dout.dtype), dW

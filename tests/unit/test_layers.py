@@ -180,3 +180,87 @@ def test_network_gives_the_same_with_the_browsers_matrix_product(monkeypatch):
     got = net.activations(x)
     for name, output in expected.items():
         assert np.abs(got[name] - output).max() <= 1e-4 * max(1.0, float(np.abs(output).max())), name
+
+
+def browser_products(monkeypatch):
+    """Make the layers compute as they do in the browser (einsum products, FFT convolution)."""
+    monkeypatch.setattr(products, "BROWSER", True)
+    monkeypatch.setattr(layers, "matmul", products.einsum_matmul)
+    monkeypatch.setattr(layers, "matmul_tn", products.einsum_matmul_tn)
+    monkeypatch.setattr(layers, "matmul_nt", products.einsum_matmul_nt)
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "wide", "narrow"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_einsum_gradient_products_are_matrix_products(layout, dtype):
+    """matmul_tn (a.T @ b) and matmul_nt (a @ b.T) by einsum, for each layout they take."""
+    rng = np.random.default_rng(0)
+    r, m, n = {"contiguous": (64, 640, 256), "transposed": (576, 25, 20), "wide": (300, 50, 7),
+               "narrow": (300, 7, 50)}[layout]
+    a = rng.standard_normal((r, m)).astype(dtype)
+    if layout == "transposed":                      # conv1's columns: the transpose of (M, R)
+        a = np.ascontiguousarray(a.T).T
+    b = rng.standard_normal((r, n)).astype(dtype)
+    tol = (1e-4 if dtype == np.float32 else 1e-10) * np.sqrt(r)
+    got = products.einsum_matmul_tn(a, b)
+    assert got.dtype == dtype and np.abs(got - a.astype(np.float64).T @ b.astype(np.float64)).max() <= tol
+    w = rng.standard_normal((m, n)).astype(dtype)
+    got = products.einsum_matmul_nt(b, w)
+    assert got.dtype == dtype and np.abs(got - b.astype(np.float64) @ w.astype(np.float64).T).max() <= tol
+    # the forward product of a transposed layout (conv1's columns against its filters)
+    got = products.einsum_matmul(a, w)
+    assert got.flags.c_contiguous and np.abs(got - a.astype(np.float64) @ w.astype(np.float64)).max() <= tol
+
+
+@pytest.mark.parametrize("shape", [(3, 12, 20, 40), (2, 28, 1, 20), (2, 9, 3, 4)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fft_convolution_is_the_direct_one(shape, dtype):
+    """The FFT convolution (the browser's conv2 for training batches): the same output and
+    gradients as im2col, for even and odd sizes."""
+    n, size, c, f = shape
+    rng = np.random.default_rng(1)
+    conv = Conv2D(c, f, 5, rng=rng)
+    conv.params = {k: v.astype(dtype) for k, v in conv.params.items()}
+    x = rng.standard_normal((n, size, size, c)).astype(dtype)
+    out, cache = conv.forward(x)
+    fft_out, fft_cache = products.fft_convolution(x, conv.params["W"])
+    dout = rng.standard_normal(out.shape).astype(dtype)
+    dx, grads = conv.backward(dout, cache)
+    fft_dx, fft_dw = products.fft_convolution_backward(dout, fft_cache)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for got, want in ((fft_out, out - conv.params["b"]), (fft_dx, dx), (fft_dw, grads["W"])):
+        assert got.dtype == dtype and got.shape == want.shape
+        assert np.abs(got - want).max() <= tol * max(1.0, float(np.abs(want).max()))
+    assert products.fft_convolution_backward(dout, fft_cache, input_grad=False)[0] is None
+
+
+def test_conv_gradients_in_the_browsers_way(monkeypatch):
+    """Conv2D's backward as the browser computes it (FFT for a batch, einsum and col2im
+    below FFT_MIN_BATCH) against numerical gradients."""
+    browser_products(monkeypatch)
+    monkeypatch.setattr(products, "FFT_MIN_BATCH", 2)
+    rng = np.random.default_rng(2)
+    for n in (2, 1):        # FFT, then the direct product
+        check_layer(as64(Conv2D(3, 4, 3, rng=rng)), rng.standard_normal((n, 6, 6, 3)))
+    check_layer(as64(Dense(5, 4, rng=rng)), rng.standard_normal((3, 5)))
+
+
+def test_a_training_step_is_the_same_in_the_browsers_way(monkeypatch):
+    """One SGD step computed with the browser's products gives the same weights as with
+    BLAS (tests/parity runs the same step in Pyodide itself)."""
+    from pycore.optim import SGD
+
+    def step():
+        net = build_network(seed=3)
+        rng = np.random.default_rng(4)
+        x = rng.standard_normal((32, 28, 28, 1)).astype(np.float32)
+        loss, grads = net.loss(x, rng.integers(0, 10, 32), rng=np.random.default_rng(5))
+        SGD(net.params, momentum=0.9).step(net.params, grads, 0.01)
+        return loss, net.params
+
+    loss, expected = step()
+    browser_products(monkeypatch)
+    got_loss, got = step()
+    assert got_loss == pytest.approx(loss, rel=1e-5)
+    for name, value in expected.items():
+        assert np.abs(got[name] - value).max() <= 1e-5 * max(1.0, float(np.abs(value).max())), name
