@@ -69,20 +69,32 @@ class Session:
     order each epoch; ``check_images``/``check_labels`` the same for the scoring set.
     ``seed`` fixes the initial weights, the order and the dropout masks; ``clock`` is
     time.perf_counter (a test may pass its own).
+
+    Data-parallel training: ``parts`` sessions made alike but for ``part`` (0 .. parts-1),
+    one per worker, each compute the gradient of their share of every batch (``share``), pass
+    it to the others, and all take the same step with the mean (``combine``): the same
+    weights everywhere, as one session would train with the whole batch (up to float
+    rounding, and the dropout masks, which each part draws for its own images).
     """
 
     def __init__(self, images, labels, check_images, check_labels, seed=0, settings=None,
-                 clock=time.perf_counter):
+                 clock=time.perf_counter, part=0, parts=1):
         if len(images) != len(labels) or len(check_images) != len(check_labels):
             raise ValueError("every image needs its label")
         if len(images) == 0 or len(check_images) == 0:
             raise ValueError("training needs images to train on and images to score")
+        if not 0 <= part < parts:
+            raise ValueError(f"part {part} of {parts}: parts are numbered 0 to {parts - 1}")
         self.images, self.labels = images, np.asarray(labels).astype(np.intp)
         self.check_images, self.check_labels = check_images, np.asarray(check_labels).astype(np.intp)
         self.settings = check_settings(settings or {})
+        if self.settings["batch_size"] < parts:
+            raise SettingsError(f"a batch of {self.settings['batch_size']} cannot be shared by {parts} workers")
+        self.part, self.parts = part, parts
         self.net = build_network(seed)
         self.optimiser = SGD(self.net.params, momentum=self.settings["momentum"])
-        self.rng = np.random.default_rng(seed)
+        self.order_rng = np.random.default_rng(seed)            # the same in every part
+        self.rng = np.random.default_rng([seed, part])          # dropout: each part its own
         norm = weights.MNIST_NORMALISATION
         self.normalisation = dict(norm)
         self._scale = np.float32(1 / (255 * norm["std"]))
@@ -90,15 +102,21 @@ class Session:
         self.images_seen = 0
         self.epoch = 0
         self._order, self._cursor = np.zeros(0, np.intp), 0
+        self._batch = None
         self._clock = clock
         self._rates = deque()          # (time, images_seen) at the end of recent slices
+        self._losses = []              # each step's loss since the last mark
         self.last_accuracy = None
+        self._names = list(self.net.params)
 
     # -- settings ---------------------------------------------------------------------
     def configure(self, **settings):
         """Change any of SETTINGS from the next batch on; returns the full settings.
         A refused setting (SettingsError) changes nothing."""
-        self.settings = check_settings(settings, self.settings)
+        settings = check_settings(settings, self.settings)
+        if settings["batch_size"] < self.parts:
+            raise SettingsError(f"a batch of {settings['batch_size']} cannot be shared by {self.parts} workers")
+        self.settings = settings
         self.optimiser.momentum = self.settings["momentum"]
         return dict(self.settings)
 
@@ -114,34 +132,59 @@ class Session:
         """The indices of the next batch: whole batches from a fresh permutation each epoch."""
         size = self.settings["batch_size"]
         if self._cursor + size > len(self._order):
-            self._order = self.rng.permutation(len(self.labels))
+            self._order = self.order_rng.permutation(len(self.labels))
             self._cursor = 0
             self.epoch += 1
         idx = self._order[self._cursor:self._cursor + size]
         self._cursor += size
         return np.sort(idx)
 
-    def step(self, idx):
-        """One SGD step on the training images ``idx``; returns the batch's mean loss."""
-        x = self.normalise(self.images[idx])
-        logits, caches = self.net.forward(x, training=True, rng=self.rng)
+    def share(self):
+        """This part's share of the next batch: its gradients and loss as one flat float32
+        vector (every parameter's gradient in ``net.params`` order, then the share's summed
+        loss and its image count), for ``combine`` here and in the other parts."""
+        batch = self.next_batch()
+        self._batch = len(batch)
+        idx = batch[self.part::self.parts]
+        logits, caches = self.net.forward(self.normalise(self.images[idx]), training=True, rng=self.rng)
         loss, dlogits = softmax_cross_entropy(logits, self.labels[idx])
-        grads = self.net.backward(dlogits, caches)
+        grads = self.net.backward(dlogits * np.float32(len(idx)), caches)     # summed, not averaged
+        return np.concatenate([grads[name].ravel() for name in self._names]
+                              + [np.array([loss * len(idx), len(idx)], np.float32)], dtype=np.float32)
+
+    def combine(self, shares):
+        """One SGD step with the mean gradient of every part's ``share`` of the batch (in part
+        order, this part's among them); returns the batch's mean loss."""
+        arrays = [share if isinstance(share, np.ndarray) else np.frombuffer(share, np.float32) for share in shares]
+        if len(arrays) != self.parts or any(a.shape != arrays[0].shape for a in arrays):
+            raise ValueError(f"combine takes {self.parts} shares of the same size")
+        total = arrays[0]
+        for other in arrays[1:]:
+            total = total + other            # in part order everywhere: the same sum in every part
+        count = float(total[-1])
+        if self._batch is None or count != self._batch:
+            raise ValueError(f"the shares hold {count:g} images, the batch {self._batch}")
+        grads, at = {}, 0
+        for name, param in self.net.params.items():
+            grads[name] = total[at:at + param.size].reshape(param.shape) / np.float32(count)
+            at += param.size
         self.optimiser.step(self.net.params, grads, self.settings["lr"])
-        self.images_seen += len(idx)
+        self.images_seen += self._batch
+        self._batch = None
+        loss = float(total[-2]) / count
+        self._losses.append(loss)
         return loss
 
-    def train(self, seconds):
-        """Whole batches until ``seconds`` have passed (at least one batch); returns
-        ``progress`` with this slice's mean loss. A loss that is no longer finite (a learning
-        rate far too high) raises FloatingPointError: the page says so and stops."""
-        start = self._clock()
-        losses = []
-        while True:
-            losses.append(self.step(self.next_batch()))
-            if self._clock() - start >= seconds:
-                break
-        loss = float(np.mean(losses))
+    def step(self):
+        """One SGD step on the next batch (one part); returns the batch's mean loss."""
+        return self.combine([self.share()])
+
+    def mark(self):
+        """The end of a slice: ``progress`` with the mean loss since the last mark. A loss
+        that is no longer finite (a learning rate far too high) raises FloatingPointError:
+        the page says so and stops."""
+        loss = float(np.mean(self._losses)) if self._losses else float("nan")
+        self._losses = []
         if not np.isfinite(loss):
             raise FloatingPointError(f"the loss became {loss}: the learning rate "
                                      f"{self.settings['lr']:g} is too high for this network")
@@ -149,7 +192,19 @@ class Session:
         self._rates.append((now, self.images_seen))
         while len(self._rates) > 2 and now - self._rates[1][0] >= RATE_WINDOW:
             self._rates.popleft()
-        return {**self.progress(), "loss": loss, "batches": len(losses)}
+        return {**self.progress(), "loss": loss}
+
+    def train(self, seconds):
+        """Whole batches (one part) until ``seconds`` have passed, at least one; returns
+        ``mark``'s progress with this slice's mean loss and its batch count."""
+        start = self._clock()
+        batches = 0
+        while True:
+            self.step()
+            batches += 1
+            if self._clock() - start >= seconds:
+                break
+        return {**self.mark(), "batches": batches}
 
     def rate(self):
         """Images per second over the last few seconds (0 before two slices)."""
