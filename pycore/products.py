@@ -83,8 +83,17 @@ def fft_convolution(x, w):
     X = X.reshape(N, H * half, C).transpose(1, 0, 2)                 # (P, N, C)
     Wf = np.fft.rfft2(w, s=(H, Wd), axes=(0, 1)).reshape(H * half, C, F)
     Y = np.matmul(X, Wf.conj()).transpose(1, 0, 2).reshape(N, H, half, F)
-    y = np.fft.irfft2(Y, s=(H, Wd), axes=(1, 2))[:, :H - KH + 1, :Wd - KW + 1]
+    y = inverse_rows(Y, H - KH + 1, Wd, axes=(1, 2))[:, :, :Wd - KW + 1]
     return np.ascontiguousarray(y, dtype=x.dtype), (x.shape, w.shape, X, Wf)
+
+
+def inverse_rows(spectrum, rows, width, axes):
+    """The first ``rows`` rows of ``irfft2(spectrum, s=(H, width), axes=axes)``: the inverse
+    along the first axis, then along the second only for the rows wanted (a third to seven
+    twelfths fewer transforms than the whole inverse and a slice)."""
+    first, second = axes
+    along = np.fft.ifft(spectrum, axis=first)
+    return np.fft.irfft(along[(slice(None),) * first + (slice(0, rows),)], n=width, axis=second)
 
 
 def fft_convolution_backward(dout, cache, input_grad=True):
@@ -99,7 +108,7 @@ def fft_convolution_backward(dout, cache, input_grad=True):
     half = G.shape[2]
     G = G.reshape(N, H * half, F).transpose(1, 0, 2)                 # (P, N, F)
     DW = np.matmul(X.transpose(0, 2, 1), G.conj()).reshape(H, half, C, F)
-    dW = np.ascontiguousarray(np.fft.irfft2(DW, s=(H, Wd), axes=(0, 1))[:KH, :KW], dtype=dout.dtype)
+    dW = np.ascontiguousarray(inverse_rows(DW, KH, Wd, axes=(0, 1))[:, :KW], dtype=dout.dtype)
     if not input_grad:
         return None, dW
     DX = np.matmul(G, Wf.transpose(0, 2, 1)).transpose(1, 0, 2).reshape(N, H, half, C)
