@@ -141,8 +141,8 @@ class MaxPool2D(Layer):
         if H % 2 or W % 2:
             raise ValueError(f"MaxPool2D needs even height and width, got {H}x{W}")
         rows = x.reshape(N, H // 2, 2, W, C)
-        out = larger(rows[:, :, 0], rows[:, :, 1]).reshape(N, H // 2, W // 2, 2, C)
-        out = larger(out[:, :, :, 0], out[:, :, :, 1])                  # (N, H/2, W/2, C)
+        out = products.larger(rows[:, :, 0], rows[:, :, 1]).reshape(N, H // 2, W // 2, 2, C)
+        out = products.larger(out[:, :, :, 0], out[:, :, :, 1])         # (N, H/2, W/2, C)
         # (pairwise maxima: numpy's max over two small axes is several times slower)
         winners = x.reshape(N, H // 2, 2, W // 2, 2, C) == out[:, :, None, :, None, :]
         return out, winners
@@ -150,7 +150,7 @@ class MaxPool2D(Layer):
     def backward(self, dout, cache):
         winners = cache
         N, H2, _, W2, _, C = winners.shape
-        dx = np.where(winners, dout[:, :, None, :, None, :], dout.dtype.type(0))
+        dx = products.masked(dout[:, :, None, :, None, :], winners)
         return dx.reshape(N, H2 * 2, W2 * 2, C), {}
 
 
@@ -159,10 +159,10 @@ class ReLU(Layer):
 
     def forward(self, x, training=False, rng=None):
         positive = x > 0
-        return np.where(positive, x, x.dtype.type(0)), positive
+        return products.relu(x, positive), positive
 
     def backward(self, dout, cache):
-        return np.where(cache, dout, dout.dtype.type(0)), {}
+        return products.masked(dout, cache), {}
 
 
 class Dropout(Layer):
@@ -183,12 +183,16 @@ class Dropout(Layer):
             return x, None
         rng = rng if rng is not None else np.random.default_rng()
         keep = rng.random(x.shape, dtype=np.float32) >= self.p              # bool mask
-        return np.where(keep, x * x.dtype.type(1 / (1 - self.p)), x.dtype.type(0)), keep
+        out = products.masked(x, keep)
+        out *= x.dtype.type(1 / (1 - self.p))
+        return out, keep
 
     def backward(self, dout, cache):
         if cache is None:
             return dout, {}
-        return np.where(cache, dout * dout.dtype.type(1 / (1 - self.p)), dout.dtype.type(0)), {}
+        dx = products.masked(dout, cache)
+        dx *= dout.dtype.type(1 / (1 - self.p))
+        return dx, {}
 
 
 class Flatten(Layer):
@@ -222,12 +226,6 @@ class Dense(Layer):
         x = cache
         grads = {"W": matmul_tn(x, dout), "b": column_sums(dout)}
         return matmul_nt(dout, self.params["W"]), grads
-
-
-def larger(a, b):
-    """The elementwise maximum of two arrays of the same shape (``np.maximum`` without its
-    NaN handling, which makes it several times slower in the browser)."""
-    return np.where(a > b, a, b)
 
 
 def column_sums(rows):

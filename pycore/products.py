@@ -21,15 +21,11 @@ def einsum_matmul(a, b):
     Pyodide's NumPy has no BLAS: there ``@`` is a plain triple loop, and einsum does the
     same product faster (measured on conv2's and dense1's products of one image under
     Node; docs/performance.md has the figures). A one-row product accumulates along
-    ``b``'s contiguous rows; when ``a`` is the transpose of a contiguous array (conv1's
-    image columns) the product is made transposed, accumulating along ``a``'s long rows;
-    otherwise it takes dot products of ``a``'s rows with ``b``'s columns, made contiguous
-    first (a copy of the weights, 80 KB at most).
+    ``b``'s contiguous rows; a taller one takes dot products of ``a``'s rows with ``b``'s
+    columns, made contiguous first (a copy of the weights, 80 KB at most).
     """
     if a.shape[0] == 1:
         return np.einsum("ij,jk->ik", a, b)
-    if a.T.flags.c_contiguous and a.shape[0] > a.shape[1]:
-        return np.ascontiguousarray(np.einsum("kj,ji->ki", np.ascontiguousarray(b.T), a.T).T)
     return np.einsum("ij,kj->ik", a, np.ascontiguousarray(b.T))
 
 
@@ -63,6 +59,37 @@ def blas_matmul_nt(a, b):
 matmul = einsum_matmul if BROWSER else np.matmul
 matmul_tn = einsum_matmul_tn if BROWSER else blas_matmul_tn
 matmul_nt = einsum_matmul_nt if BROWSER else blas_matmul_nt
+
+
+# Elementwise steps: NumPy's np.maximum (NaN-aware) and products with a bool mask (a cast) run
+# several times slower than np.where in the browser, where nothing is vectorised; under
+# CPython np.where is the slow one (ten times). Both give the same numbers.
+
+def where_relu(x, positive):
+    return np.where(positive, x, x.dtype.type(0))
+
+
+def maximum_relu(x, positive):
+    return np.maximum(x, 0)
+
+
+def where_masked(values, mask):
+    return np.where(mask, values, values.dtype.type(0))
+
+
+def product_masked(values, mask):
+    return values * mask
+
+
+def where_larger(a, b):
+    return np.where(a > b, a, b)
+
+
+# relu(x, x > 0): max(0, x); masked(values, mask): the values where mask, else 0;
+# larger(a, b): the elementwise maximum of two arrays of the same shape.
+relu = where_relu if BROWSER else maximum_relu
+masked = where_masked if BROWSER else product_masked
+larger = where_larger if BROWSER else np.maximum
 
 
 def fft_convolution(x, w):
