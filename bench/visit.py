@@ -20,10 +20,11 @@ Chromium (fresh profile per visit, service workers allowed) gets the network thr
     fast4g    9 Mbps down, 1.5 Mbps up, 165 ms round trip
     slow4g    1.6 Mbps down, 0.75 Mbps up, 150 ms round trip
 
-For each host, network and build, --visits times: the bytes the server sent until the page
-was ready (bodies as sent, gzip or not: what a first visit transfers before it can
-answer), first paint (first-contentful-paint), time to ready (the page's "mnist-ready"
-mark); then, with the emulation lifted, the service worker's precaching is awaited (its
+For each host, network and build, --visits times: the bytes the server sent for the
+requests made before the page asked for sw.js, which it registers once ready (bodies as
+sent, gzip or not: what a first visit transfers before it can answer), first paint
+(first-contentful-paint), time to ready (the page's "mnist-ready" mark); then, with the
+emulation lifted, the service worker's precaching is awaited (its
 bytes are printed apart: it downloads the site again, after the start) and the page is
 opened again under the same network: the repeat visit's time to ready. Builds take turns
 visit by visit, so other load on the machine falls on both alike.
@@ -58,17 +59,30 @@ VISIT_TIMEOUT_MS = 300_000
 
 
 class Counter:
+    """Bytes sent, split at the request for sw.js: the page registers its service worker
+    once it is ready, so what was asked for before that is the start's own, and what the
+    service worker precaches after it is not counted as the start's."""
+
     def __init__(self):
         self.lock = threading.Lock()
-        self.sent = 0
+        self.sent = [0, 0]          # before sw.js was asked for, after
+        self.after = False
 
-    def add(self, n):
+    def begin(self, path):
+        """The part a request asked for now counts in (0 or 1)."""
         with self.lock:
-            self.sent += n
+            if path.rstrip("/").endswith("/sw.js") or path == "/sw.js":
+                self.after = True
+            return int(self.after)
+
+    def add(self, part, n):
+        with self.lock:
+            self.sent[part] += n
 
     def take(self):
+        """(before, after) since the last take; the next requests count as before again."""
         with self.lock:
-            sent, self.sent = self.sent, 0
+            sent, self.sent, self.after = tuple(self.sent), [0, 0], False
         return sent
 
 
@@ -81,6 +95,7 @@ class HostHandler(build.SiteHandler):
     gzipped: dict = None             # path -> gzip bytes, made once
 
     def do_GET(self):
+        part = self.counter.begin(self.path.split("?")[0])
         path = Path(self.translate_path(self.path))
         if path.is_dir():
             path = path / "index.html"
@@ -102,7 +117,7 @@ class HostHandler(build.SiteHandler):
             self.wfile.write(body)
         except (ConnectionError, TimeoutError):
             return
-        self.counter.add(len(body))
+        self.counter.add(part, len(body))
 
 
 def serve(dist: Path, host: str):
@@ -132,21 +147,20 @@ def visit(browser, url, counter, network):
     counter.take()
     page.goto(url)
     harness.wait_ready(page, VISIT_TIMEOUT_MS)
-    sent = counter.take()
     times = page.evaluate("""() => ({
         ready: performance.getEntriesByName('mnist-ready')[0].startTime,
         paint: (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime ?? null })""")
     session.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0,
                                                       "downloadThroughput": -1, "uploadThroughput": -1})
     page.wait_for_selector("body[data-offline=ready]", timeout=VISIT_TIMEOUT_MS)
-    precached = counter.take()
+    sent, precached = counter.take()
     repeat = context.new_page()
     emulate(repeat, network)
     page.close()
     repeat.goto(url)
     harness.wait_ready(repeat, VISIT_TIMEOUT_MS)
     repeat_ms = repeat.evaluate("performance.getEntriesByName('mnist-ready')[0].startTime")
-    repeat_sent = counter.take()
+    repeat_sent = sum(counter.take())
     context.close()
     return {"first visit, MB sent until ready": sent / 1e6, "first paint, s": (times["paint"] or 0) / 1000,
             "ready, s": times["ready"] / 1000, "repeat visit ready, s": repeat_ms / 1000,
