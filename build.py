@@ -13,11 +13,15 @@ What goes into dist/:
     data/mnist-replay.npz, data/mnist-check.npz       MNIST samples for teaching and
                                                       training in the page (data_files),
                                                       listed as lazy: not precached
-    pyodide/pyodide.js, pyodide.asm.js, pyodide.asm.wasm, python_stdlib.zip
+    pyodide/pyodide.js, pyodide.asm.js, pyodide.asm.wasm
                                                       Pyodide 0.27.7 core (npm package)
+    pyodide/python_stdlib.zip                         the modules of the core's zip that the
+                                                      worker's code paths import, recorded in
+                                                      Node (record_used_files, reduced_stdlib)
     pyodide/numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.tar.gz
-                                                      the pinned wheel's files, py-compiled,
-                                                      as one gzipped tar (numpy_archive)
+                                                      the files of the pinned wheel, py-compiled,
+                                                      that those code paths read, as one gzipped
+                                                      tar (numpy_archive, reduced_numpy_archive)
     pyodide/pycore-<version>-py3-none-any.whl         pycore/ exactly as in the repo
     pyodide/pyodide-lock.json                         lists numpy + pycore only (names,
                                                       sha256, dependencies: the worker
@@ -506,75 +510,318 @@ def numpy_archive(compiled_wheel: Path) -> Path:
 
 # ---------------------------------------------------------------------------- snapshot
 
-# Run by Node (see make_snapshot). Mode "modules" prints the pure-Python standard-library
-# modules that loading numpy + pycore and importing pycore's modules bring in; mode
-# "snapshot" starts a fresh Pyodide, imports those, and writes its memory snapshot.
-SNAPSHOT_SCRIPT = r"""
+# Run by Node: `node script MODE CONFIG.json` (CONFIG: see runtime_config). It starts
+# Pyodide from config.runtime (config.stdlib: another python_stdlib.zip; config.snapshot: a
+# memory snapshot to restore) and then, in modes "record" and "check", goes through the
+# worker's own code paths as web/worker.js, web/lessons.js and the training worker call
+# them: the start (NumPy's archive untarred with web/tar.js, the pycore wheel unpacked,
+# pycore.inference imported, the weights loaded, a warm-up prediction), predictions
+# (drawings and photos, with and without the layers' outputs, a blank one, the filters),
+# teaching (pycore.datasets, pycore.teach.Tutor: prepare, set_examples, check,
+# leave_one_out_at, forget), training (pycore.training: SETTINGS, check_settings, Session
+# train / evaluate / filters / weights_bytes, configure, two parts'
+# share and combine) and errors crossing into JavaScript. "record" writes which
+# standard-library modules (zip members) and NumPy files were used, and which stdlib
+# modules the start alone imports; "check" writes what it ran and Pyodide's built-in and
+# frozen modules, and fails on any error (a module not shipped). Mode "snapshot" imports
+# config.modules in a fresh Pyodide, forgets zipimport's directory listings and the path
+# finders (so the snapshot fits whatever python_stdlib.zip it is restored with) and writes
+# its memory to config.out.
+RUNTIME_SCRIPT = r"""
 "use strict";
 const fs = require("fs");
-const [runtime, mode, out, ...modules] = process.argv.slice(2);
-const { loadPyodide } = require(runtime + "pyodide.js");
-const options = { indexURL: runtime, fullStdLib: false, env: { PYTHONHASHSEED: "0" } };
-(async () => {
-  if (mode === "modules") {
-    const py = await loadPyodide(options);
-    const before = py.runPython("import sys; sorted(sys.modules)").toJs();
-    await py.loadPackage("pycore", { messageCallback: () => {}, checkIntegrity: true });
-    py.globals.set("before", py.toPy(before));
-    const names = py.runPython(`
-import sys, pycore.inference, pycore.preprocess
-def pure_stdlib(module):
-    path = getattr(module, "__file__", None) or ""
-    return path.endswith(".py") and "/lib/python3" in path and "site-packages" not in path
-sorted(n for n, m in sys.modules.items() if n not in set(before) and pure_stdlib(m))
-`).toJs();
-    fs.writeFileSync(out, JSON.stringify(names));
-  } else {
-    const py = await loadPyodide({ ...options, _makeSnapshot: true });
-    // the same random state in every build (the worker reseeds after restoring)
-    py.runPython(modules.map((name) => `import ${name}\n`).join("") + "import random\nrandom.seed(0)");
-    fs.writeFileSync(out, py.makeMemorySnapshot());
+const vm = require("vm");
+const zlib = require("zlib");
+const [mode, configFile] = process.argv.slice(2);
+const config = JSON.parse(fs.readFileSync(configFile, "utf8"));
+const { loadPyodide } = require(config.runtime + "pyodide.js");
+const read = (path) => new Uint8Array(fs.readFileSync(path));
+
+function withProxies(use) {
+  const proxies = [];
+  const keep = (proxy) => {
+    if (proxy !== undefined && proxy !== null && typeof proxy.destroy === "function") proxies.push(proxy);
+    return proxy;
+  };
+  try { return use(keep); } finally { for (const proxy of proxies) proxy.destroy(); }
+}
+
+function expectError(what, run) {
+  try { run(); } catch (error) { return String(error.message).trim().split("\n").pop(); }
+  throw new Error(`${what} did not fail`);
+}
+
+const MODULES = `
+import sys
+def used_modules():
+    zip_files, site_files = [], []
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None) or ""
+        if ".zip/" in path:
+            zip_files.append([name, path.split(".zip/", 1)[1]])
+        elif "/site-packages/" in path:
+            site_files.append(path.split("/site-packages/", 1)[1])
+    return zip_files, site_files
+`;
+
+async function start() {
+  const options = { indexURL: config.runtime, fullStdLib: false, env: { PYTHONHASHSEED: "0" } };
+  if (config.stdlib) options.stdLibURL = config.stdlib;
+  if (config.snapshot) options._loadSnapshot = read(config.snapshot);
+  if (mode === "snapshot") options._makeSnapshot = true;
+  return loadPyodide(options);
+}
+
+function worker(py, opened) {
+  const random = py.pyimport("random");
+  random.seed();
+  random.destroy();
+  const sitePackages = withProxies((keep) => keep(keep(py.pyimport("site")).getsitepackages()).get(0));
+  vm.runInThisContext(fs.readFileSync(config.tar, "utf8"));   // readTar, as the worker has it
+  for (const { name, data } of readTar(new Uint8Array(zlib.gunzipSync(read(config.numpy))), config.numpy)) {
+    const path = `${sitePackages}/${name}`;
+    py.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
+    py.FS.writeFile(path, data);
   }
+  py.unpackArchive(read(config.wheel), "wheel", { extractDir: sitePackages });
+  withProxies((keep) =>
+    keep(keep(keep(py.pyimport("sys")).path_importer_cache).get(sitePackages))?.invalidate_caches());
+  opened.clear();      // from here on: what Python reads
+  py.pyimport("pycore.inference").destroy();
+  const classifier = withProxies((keep) =>
+    keep(keep(py.pyimport("pycore.inference")).Classifier).from_bytes(keep(py.toPy(read(config.model)))));
+  withProxies((keep) => {
+    for (const activations of [false, true]) keep(classifier.packed_layout(activations)).toJs();
+    const verdict = keep(py.pyimport("pycore.verdict"));
+    keep(verdict.VERDICTS).toJs();
+    keep(verdict.REASONS).toJs();
+    String(keep(py.pyimport("numpy")).__version__);
+    keep(classifier.map_shapes()).toJs({ dict_converter: Object.fromEntries });
+  });
+  const classify = (target, size, pixels, options) => withProxies((keep) =>
+    keep(target.classify_pixels.callKwargs(keep(py.toPy(pixels)), size, size, options)));
+  const warm = new Uint8Array(56 * 56 * 4);
+  for (let y = 14; y < 42; y++) for (let x = 26; x < 30; x++) warm[(y * 56 + x) * 4 + 3] = 255;
+  classify(classifier, 56, warm, { photo: false, activations: false });
+  return { classifier, classify, warm };
+}
+
+function predictions(py, { classifier, classify, warm }) {
+  let seed = 1;
+  const photo = new Uint8Array(120 * 120 * 4).map(() => (seed = (seed * 69069 + 1) >>> 0) >>> 24);
+  classify(classifier, 120, photo, { photo: true, activations: true });
+  classify(classifier, 56, warm, { photo: false, activations: true });
+  classify(classifier, 56, new Uint8Array(56 * 56 * 4), { photo: false, activations: false });   // blank
+  withProxies((keep) => keep(classifier.kernels()).getBuffer("f32").release());
+  const stats = withProxies((keep) => keep(py.pyimport("sys")).getallocatedblocks());
+  const refused = expectError("a damaged weights file", () => withProxies((keep) =>
+    keep(keep(py.pyimport("pycore.inference")).Classifier).from_bytes(keep(py.toPy(new Uint8Array([1, 2, 3]))))));
+  return { stats, refused };
+}
+
+function teaching(py, { classifier, classify, warm }) {
+  return withProxies((keep) => {
+    const datasets = keep(py.pyimport("pycore.datasets"));
+    const teach = keep(py.pyimport("pycore.teach"));
+    const [replay, check] = [config.replay, config.check].map((path) =>
+      keep(datasets.from_bytes(keep(py.toPy(read(path))))));
+    const tutor = keep(teach.Tutor(classifier, keep(replay.floats()), keep(replay.labels)));
+    tutor.set_check(keep(check.floats()), keep(check.labels));
+    while (tutor.prepare(400) > 0);
+    const shipped = keep(tutor.check()).toJs();
+    const images = new Uint8Array(3 * 28 * 28);
+    for (let i = 0; i < images.length; i++) images[i] = ((i % 28) > 11 && (i % 28) < 16) ? 255 : 0;
+    const floats = keep(datasets.page_images(keep(py.toPy(images)), 3));
+    keep(tutor.set_examples(floats, keep(py.toPy([1, 7, 1]))));
+    classify(keep(tutor.classifier), 56, warm, { photo: false, activations: true });
+    const adapted = keep(tutor.check()).toJs();
+    const alone = Boolean(tutor.leave_one_out_at(0));
+    tutor.forget();
+    const counts = keep(replay.class_counts()).toJs();
+    const refused = expectError("a damaged data file", () =>
+      keep(datasets.from_bytes(keep(py.toPy(new Uint8Array(9))))));
+    return { shipped, adapted, alone, count: replay.length, counts: counts.length, refused };
+  });
+}
+
+function training(py) {
+  return withProxies((keep) => {
+    const datasets = keep(py.pyimport("pycore.datasets"));
+    const training = keep(py.pyimport("pycore.training"));
+    keep(training.SETTINGS).toJs({ dict_converter: Object.fromEntries });
+    const refused = expectError("a learning rate of 5", () => keep(training.check_settings(keep(py.toPy({ lr: 5 })))));
+    const [train, check] = [config.replay, config.check].map((path) =>
+      keep(datasets.from_bytes(keep(py.toPy(read(path))))));
+    const session = keep(training.Session(keep(train.images), keep(train.labels), keep(check.images),
+      keep(check.labels), 3, keep(py.toPy({ batch_size: 32 }))));
+    const progress = keep(session.train(0.01)).toJs({ dict_converter: Object.fromEntries });
+    const scored = keep(session.evaluate());
+    keep(scored.get("right")).getBuffer("u8").release();
+    keep(session.filters()).getBuffer("f32").release();
+    const bytes = keep(session.weights_bytes());
+    const reading = keep(keep(keep(py.pyimport("pycore.inference")).Classifier).from_bytes(bytes));
+    keep(session.configure.callKwargs({ lr: 0.05, momentum: 0.5 })).toJs({ dict_converter: Object.fromEntries });
+    keep(session.train(0.001));
+    const parts = [0, 1].map((part) => keep(training.Session.callKwargs(keep(train.images), keep(train.labels),
+      keep(check.images), keep(check.labels), 3, keep(py.toPy({ batch_size: 16 })), { part, parts: 2 })));
+    const shares = parts.map((session) => keep(session.share()));
+    for (const session of parts) session.combine(keep(py.toPy(shares)));
+    return { images: progress.images, reading: Boolean(reading), refused };
+  });
+}
+
+(async () => {
+  const py = await start();
+  const opened = new Set();
+  for (const name of ["open", "readFile"]) {
+    const original = py.FS[name];
+    py.FS[name] = function (path, ...rest) {
+      if (typeof path === "string") opened.add(path);
+      return original.call(this, path, ...rest);
+    };
+  }
+  if (mode === "snapshot") {
+    py.runPython(config.modules.map((name) => `import ${name}\n`).join("")
+      + "import random, sys, zipimport\nrandom.seed(0)\n"
+      + "zipimport._zip_directory_cache.clear()\nsys.path_importer_cache.clear()\n");
+    fs.writeFileSync(config.out, py.makeMemorySnapshot());
+    return;
+  }
+  py.runPython(MODULES);
+  const used = () => py.globals.get("used_modules")().toJs();
+  const state = worker(py, opened);
+  const [startZip] = used();
+  const ran = { predictions: predictions(py, state), teaching: teaching(py, state), training: training(py) };
+  for (const name of config.imports || []) py.pyimport(name).destroy();   // a test's extra import
+  const [zipModules, siteFiles] = used();
+  const files = new Set(siteFiles);
+  for (const path of opened) if (path.includes("/site-packages/")) files.add(path.split("/site-packages/")[1]);
+  const builtin = py.runPython("import sys, _imp; sorted(set(sys.builtin_module_names) | "
+    + "{n for n in sys.modules if _imp.is_frozen(n)})").toJs();
+  const result = mode === "record"
+    ? { start: startZip.map(([name]) => name).sort(), stdlib: [...new Set(zipModules.map(([, file]) => file))].sort(),
+        site: [...files].sort() }
+    : { ran, builtin, stdlib: zipModules.map(([name]) => name).sort() };
+  fs.writeFileSync(config.out, JSON.stringify(result));
 })().catch((error) => { console.error(String(error && error.stack || error)); process.exit(1); });
 """
 
 
-def make_snapshot(runtime_dir: Path, cache: Path) -> Path:
-    """pyodide/snapshot.bin.gz: the memory of a Pyodide that has started and imported the
-    standard-library modules numpy and pycore need, made with Node from the very runtime
-    files in `runtime_dir`. The worker restores it (loadPyodide's _loadSnapshot) instead
-    of starting the interpreter from nothing, which is most of the start-up time.
+def node_script(mode: str, config: dict, what: str) -> dict | None:
+    """Run RUNTIME_SCRIPT in `mode` with `config` under Node; its JSON output (None for
+    "snapshot", which writes config["out"] itself). BuildError naming `what` on failure."""
+    if shutil.which("node") is None:
+        raise BuildError(f"Node.js (the `node` command) is needed for {what}; install Node.js 18 or newer")
+    with tempfile.TemporaryDirectory() as tmp:
+        script, settings = Path(tmp) / "runtime.js", Path(tmp) / "config.json"
+        script.write_text(RUNTIME_SCRIPT)
+        config = {"tar": str(WEB / "tar.js"), "out": str(Path(tmp) / "out.json"), **config}
+        settings.write_text(json.dumps(config))
+        proc = run(["node", str(script), mode, str(settings)])
+        if proc.returncode != 0:
+            raise BuildError(f"{what} with Node failed:\n{gist(proc.stderr, 12)}")
+        return None if mode == "snapshot" else json.loads(Path(config["out"]).read_text())
+
+
+def exercise_config(runtime: Path, numpy_tar: Path, wheel: Path, stage: Path) -> dict:
+    """RUNTIME_SCRIPT's files: the runtime folder, NumPy's archive, the pycore wheel, and the
+    model and data files of the site being built (stage/)."""
+    return {"runtime": runtime.absolute().as_posix() + "/", "numpy": str(numpy_tar), "wheel": str(wheel),
+            "model": str(stage / "model" / "mnist-cnn.npz"),
+            "replay": str(stage / REPLAY_FILE), "check": str(stage / CHECK_FILE)}
+
+
+def record_used_files(core: Path, numpy_tar: Path, wheel: Path, stage: Path, cache: Path) -> dict:
+    """What the worker's code paths use, recorded by RUNTIME_SCRIPT's "record" mode in Node
+    with the whole runtime (the pinned python_stdlib.zip and every NumPy file):
+    {"start": the stdlib modules the start imports (the snapshot's), "stdlib": the members
+    of python_stdlib.zip any path imports, "site": the files read from site-packages}.
+    Cached by everything it depends on: the script, the runtime, NumPy's archive, pycore's
+    wheel, tar.js and the model and data files."""
+    key = hashlib.sha256(RUNTIME_SCRIPT.encode())
+    key.update(json.dumps(sorted(PYODIDE_CORE.items())).encode())
+    for path in (numpy_tar, wheel, WEB / "tar.js", stage / "model" / "mnist-cnn.npz",
+                 stage / REPLAY_FILE, stage / CHECK_FILE):
+        key.update(sha256_file(path).encode())
+    cached = cache / "used-files" / f"{key.hexdigest()[:32]}.json"
+    if cached.is_file():
+        return json.loads(cached.read_text())
+    log("recording what the worker's code paths import (Node)")
+    used = node_script("record", exercise_config(core, numpy_tar, wheel, stage),
+                       "recording the modules the worker imports")
+    for old in cached.parent.glob("*.json"):
+        old.unlink()
+    write_atomically(cached, json.dumps(used, indent=1).encode())
+    return used
+
+
+def reduced_stdlib(pinned: Path, members: list[str], target: Path) -> Path:
+    """python_stdlib.zip with only `members` of the pinned one (their bytes unchanged,
+    deflated, the pinned dates): what the worker's code paths import, not the ~510 modules."""
+    with zipfile.ZipFile(pinned) as source:
+        listed = set(source.namelist())
+        missing = sorted(set(members) - listed)
+        if missing:
+            raise BuildError(f"{pinned.name} has no {', '.join(missing)}, which the worker imported")
+        with zipfile.ZipFile(target, "w") as out:
+            for name in sorted(set(members)):
+                info = source.getinfo(name)
+                item = zipfile.ZipInfo(name, info.date_time)
+                item.compress_type, item.external_attr = zipfile.ZIP_DEFLATED, info.external_attr
+                out.writestr(item, source.read(info), compresslevel=9)
+    return target
+
+
+def reduced_numpy_archive(full_archive: Path, site_files: list[str], target: Path) -> Path:
+    """NumPy's archive with only the files the worker's code paths read (site_files: paths
+    under site-packages, directories and pycore's files among them are ignored), as
+    numpy_archive makes it (ustar, sorted, mtime 0, gzip 9)."""
+    wanted = set(site_files)
+    raw = io.BytesIO()
+    kept = 0
+    with tarfile.open(full_archive, "r:gz") as source, \
+            tarfile.open(fileobj=raw, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        for member in source.getmembers():
+            if member.name in wanted:
+                tar.addfile(member, source.extractfile(member))
+                kept += 1
+    if not kept or "numpy/__init__.pyc" not in wanted:
+        raise BuildError(f"the recorded NumPy files do not fit {full_archive.name}: {kept} of them in it")
+    write_atomically(target, gzip.compress(raw.getvalue(), 9, mtime=0))
+    return target
+
+
+def make_snapshot(runtime_dir: Path, modules: list[str], cache: Path) -> Path:
+    """pyodide/snapshot.bin.gz: the memory of a Pyodide that has started and imported
+    `modules` (the stdlib modules the worker's start imports: record_used_files), made with
+    Node from the very runtime files in `runtime_dir`, its reduced python_stdlib.zip
+    included. The worker restores it (loadPyodide's _loadSnapshot) instead of starting the
+    interpreter from nothing, which is most of the start-up time.
 
     Pyodide 0.27.7 cannot snapshot loaded C extensions, so numpy itself is still loaded
-    in the page. The snapshot fixes PYTHONHASHSEED=0 and the random module's state (the
-    worker reseeds it). It depends only on the runtime files, so it is cached by their hash.
+    in the page. Before the memory is taken, zipimport's cached listing of
+    python_stdlib.zip and the path finders are dropped (sys.path_importer_cache), so a
+    restored Python reads the listing of the zip it is given, not of the one the
+    snapshot was made with. The snapshot fixes PYTHONHASHSEED=0 and the random module's
+    state (the worker reseeds it). Cached by the script, the runtime files and the modules.
     """
-    key = hashlib.sha256(SNAPSHOT_SCRIPT.encode())
-    # The core files are the pinned ones (verified when fetched); the lock file written for
-    # the site holds the sha256 of both packages. Rehashing 20 MB here is not needed.
+    key = hashlib.sha256(RUNTIME_SCRIPT.encode())
+    # The core files are the pinned ones (verified when fetched); the zip is the reduced one.
     for name, digest in sorted(PYODIDE_CORE.items()):
-        key.update((digest if name != "pyodide-lock.json"
-                    else sha256_file(runtime_dir / name)).encode())
+        if name not in ("pyodide-lock.json", "python_stdlib.zip"):
+            key.update(digest.encode())
+    key.update(sha256_file(runtime_dir / "python_stdlib.zip").encode())
+    key.update(json.dumps(modules).encode())
     cached = cache / "snapshots" / f"{key.hexdigest()[:32]}.bin.gz"
     target = runtime_dir / "snapshot.bin.gz"
     if cached.is_file():
         shutil.copyfile(cached, target)
         return target
-    if shutil.which("node") is None:
-        raise BuildError("Node.js (the `node` command) is needed to make the start-up "
-                         "snapshot pyodide/snapshot.bin.gz; install Node.js 18 or newer")
     log("making the Pyodide start-up snapshot with Node")
     with tempfile.TemporaryDirectory() as tmp:
-        script = Path(tmp) / "snapshot.js"
-        script.write_text(SNAPSHOT_SCRIPT)
-        base = runtime_dir.absolute().as_posix() + "/"
-        listing, raw = Path(tmp) / "modules.json", Path(tmp) / "snapshot.bin"
-        proc = run(["node", str(script), base, "modules", str(listing)])
-        if proc.returncode == 0:
-            modules = json.loads(listing.read_text())
-            proc = run(["node", str(script), base, "snapshot", str(raw), *modules])
-        if proc.returncode != 0:
-            raise BuildError(f"making the start-up snapshot with Node failed:\n{gist(proc.stderr)}")
+        raw = Path(tmp) / "snapshot.bin"
+        node_script("snapshot", {"runtime": runtime_dir.absolute().as_posix() + "/", "modules": modules,
+                                 "out": str(raw)}, "making the start-up snapshot")
         data = raw.read_bytes()
     for old in cached.parent.glob("*.bin.gz"):
         old.unlink()
@@ -719,12 +966,16 @@ def build(dist: Path = DIST, model_dir: Path | None = None, numpy_wheel: Path | 
         runtime = stage / "pyodide"
         runtime.mkdir()
         for name in PYODIDE_CORE:
-            if name != "pyodide-lock.json":
+            if name not in ("pyodide-lock.json", "python_stdlib.zip"):
                 shutil.copyfile(core / name, runtime / name)
-        shutil.copyfile(numpy_archive(py_compile_numpy(numpy, cache)), runtime / NUMPY_ARCHIVE)
+        # Only what the worker's code paths use: recorded with the whole runtime, then packed.
+        full_numpy = numpy_archive(py_compile_numpy(numpy, cache))
         wheel = build_pycore_wheel(runtime)
+        used = record_used_files(core, full_numpy, wheel, stage, cache)
+        reduced_stdlib(core / "python_stdlib.zip", used["stdlib"], runtime / "python_stdlib.zip")
+        reduced_numpy_archive(full_numpy, used["site"], runtime / NUMPY_ARCHIVE)
         write_lockfile(core, runtime, wheel)
-        make_snapshot(runtime, cache)
+        make_snapshot(runtime, used["start"], cache)
 
         # The service worker's cache name is the hash of every other file, so a new
         # build installs a new service worker that replaces the old cache.

@@ -2,6 +2,14 @@
 
     python -m train.export --run runs/main [--epoch N] [--validation-run runs/val] [--out web/model]
     python -m train.export --refresh [--out web/model]
+    python -m train.export --float16 [--out web/model]
+
+The weights file stores float16 (STORED_DTYPE: half the bytes of float32; the page and
+CPython compute in float32 either way); what is evaluated and reported is the network
+rounded to float16, the very numbers the file gives back. --float16 rewrites an
+existing float32 weights file of --out as float16, only if the rounded network gives
+the counts, confusion matrices and mistakes metrics.json records on the held-out and
+test sets (it evaluates both), and updates metrics.json's "weights" entry.
 
 The epoch defaults to the one the validation run scored best on (ties: the
 later one); held-out (images 50,000-59,999) and official test accuracy are
@@ -25,10 +33,11 @@ from pycore.network import mnist_architecture
 
 from . import data
 from .__main__ import about_rows
-from .evaluate import evaluate_reported_sets, format_report
+from .evaluate import HELD_OUT, evaluate_reported_sets, format_report
 
 ROOT = Path(__file__).resolve().parent.parent
 WEIGHTS_NAME, METRICS_NAME = "mnist-cnn.npz", "metrics.json"
+STORED_DTYPE = np.float16          # on disk; pycore.weights loads it as float32
 
 
 def run_state(run):
@@ -87,6 +96,55 @@ def refresh(out):
     print(f"wrote the layers and settings of {out / METRICS_NAME}")
 
 
+def weights_entry(blob):
+    """metrics.json's "weights": the file as shipped."""
+    return {"file": WEIGHTS_NAME, "bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest(),
+            "dtype": np.dtype(STORED_DTYPE).name}
+
+
+def stored_blob(net, metadata):
+    """The weights file of ``net`` (already rounded to STORED_DTYPE's precision), checked to
+    give back exactly the arrays that were evaluated."""
+    blob = weights.to_bytes(net, metadata, STORED_DTYPE)
+    reloaded, _ = weights.from_bytes(blob)
+    if any(not np.array_equal(reloaded.params[k], v) for k, v in net.params.items()):
+        raise SystemExit("the exported weights differ from the evaluated ones")
+    return blob
+
+
+def changed_answers(recorded, results):
+    """The splits (held_out, test) whose counts, confusion or wrong answers differ."""
+    keys = ("correct", "total", "confusion", "wrong")
+    return [split for split in ("held_out", "test")
+            if any(recorded[split].get(key) != results[split][key] for key in keys)]
+
+
+def to_float16(out, data_folder=None):
+    """Store ``out``'s weights file as float16 if that changes no answer metrics.json records."""
+    out = Path(out)
+    original = Classifier.from_bytes((out / WEIGHTS_NAME).read_bytes())
+    net, meta = weights.from_bytes((out / WEIGHTS_NAME).read_bytes())
+    net.set_params(weights.half_precision(net.params))
+    rounded = Classifier(net, meta)
+    metrics = json.loads((out / METRICS_NAME).read_text())
+    dataset = data.load(data_folder)
+    for name, classifier in (("as stored", original), ("rounded to float16", rounded)):
+        results = evaluate_reported_sets(classifier, dataset)
+        print(f"{name}: " + ", ".join(f"{split} {r['correct']:,} / {r['total']:,} correct"
+                                      for split, r in results.items()))
+    images = np.concatenate([dataset["train_images"][HELD_OUT], dataset["test_images"]]).astype(np.float32) / 255
+    shift = max(float(np.abs(rounded.probabilities(images[i:i + 1000])
+                             - original.probabilities(images[i:i + 1000])).max())
+                for i in range(0, len(images), 1000))
+    print(f"largest change of a held-out or test probability: {shift:.2g}")
+    if changed := changed_answers(metrics, results):
+        raise SystemExit(f"float16 changes the answers on {', '.join(changed)}: {out / WEIGHTS_NAME} left as it was")
+    blob = stored_blob(net, meta)
+    (out / WEIGHTS_NAME).write_bytes(blob)
+    write_metrics(out / METRICS_NAME, {**metrics, "weights": weights_entry(blob)})
+    print(f"wrote {out / WEIGHTS_NAME} ({len(blob):,} bytes, float16) and its entry in {out / METRICS_NAME}")
+
+
 def misclassified_images(dataset, results, limit=40):
     """The first ``limit`` wrong test digits as 28x28 uint8 lists, for the page's strip of mistakes."""
     return [{**w, "pixels": dataset["test_images"][w["index"]].reshape(-1).tolist()}
@@ -104,17 +162,14 @@ def export(run, epoch, out, validation_run=None, data_folder=None, weights_file=
     net, meta = weights.from_bytes(source.read_bytes())
     if weights_file:
         epoch = meta.get("epoch", epoch)
+    net.set_params(weights.half_precision(net.params))   # evaluate what the file will hold
     dataset = data.load(data_folder)
     results = evaluate_reported_sets(Classifier(net, meta), dataset)
     print(format_report(results))
 
     summary = {k: {"correct": v["correct"], "total": v["total"], "accuracy": v["accuracy"]}
                for k, v in results.items()}
-    blob = weights.to_bytes(net, {**summary, "epoch": epoch, "data": data.checksums()})
-    # float32 as trained: the shipped arrays must be bit for bit the ones just evaluated
-    reloaded, _ = weights.from_bytes(blob)
-    if any(not np.array_equal(reloaded.params[k], v) for k, v in net.params.items()):
-        raise SystemExit("the exported weights differ from the evaluated ones")
+    blob = stored_blob(net, {**summary, "epoch": epoch, "data": data.checksums()})
 
     history = [e for e in state["history"] if e["epoch"] <= epoch]
     metrics = {
@@ -139,8 +194,7 @@ def export(run, epoch, out, validation_run=None, data_folder=None, weights_file=
         "finetune": meta.get("config") if meta.get("config", {}).get("init_weights") else None,
         "training_time_s": round(sum(e["seconds"] for e in history), 1),
         "data": data.checksums(),
-        "weights": {"file": WEIGHTS_NAME, "bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest(),
-                    "dtype": "float32"},
+        "weights": weights_entry(blob),
     }
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -160,9 +214,13 @@ def main(argv=None):
     parser.add_argument("--choice", help="how the shipped weights were chosen, for metrics.json")
     parser.add_argument("--refresh", action="store_true",
                         help="only rewrite the layers and settings of --out's metrics.json (no evaluation)")
+    parser.add_argument("--float16", action="store_true",
+                        help="store --out's weights as float16 if no held-out or test answer changes")
     args = parser.parse_args(argv)
     if args.refresh:
         return refresh(args.out)
+    if args.float16:
+        return to_float16(args.out, args.data)
     export(args.run, args.epoch, args.out, args.validation_run, args.data, args.weights, args.choice)
 
 

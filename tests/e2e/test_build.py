@@ -1,4 +1,6 @@
 """What build.py puts in dist/ and how `serve` serves it (no browser needed)."""
+import ast
+import gzip
 import hashlib
 import html.parser
 import importlib.util
@@ -33,14 +35,29 @@ def test_manifest_lists_every_file_with_size_and_hash(site):
 
 def test_runtime_files_are_the_pinned_ones(site):
     for name, digest in build.PYODIDE_CORE.items():
-        if name != "pyodide-lock.json":
+        if name not in ("pyodide-lock.json", "python_stdlib.zip"):
             assert build.sha256_file(site.dist / "pyodide" / name) == digest
 
 
-def test_numpy_archive_is_the_pinned_wheel_py_compiled(site):
-    """dist's numpy .tar.gz holds every file of the pinned wheel unchanged, except that each
-    .py is replaced by its .pyc (and RECORD lists the new files); plain files only, with
-    relative names, as the worker's untar accepts."""
+def test_stdlib_zip_holds_only_members_of_the_pinned_one_unchanged(site):
+    """python_stdlib.zip: the modules the worker's code paths import (build.record_used_files),
+    each the pinned zip's bytes; a fraction of the ~510 modules."""
+    pinned = build.fetch_pyodide_core(build.cache_dir()) / "python_stdlib.zip"
+    with zipfile.ZipFile(pinned) as full, zipfile.ZipFile(site.dist / "pyodide" / "python_stdlib.zip") as shipped:
+        names = shipped.namelist()
+        assert 60 < len(names) < 250 < len(full.namelist())
+        for name in names:
+            assert shipped.read(name) == full.read(name), name
+    for needed in ("json/__init__.py", "zipfile/__init__.py", "random.py", "traceback.py", "_pyodide/_base.py"):
+        assert needed in names
+    assert "email/__init__.py" not in names and "tarfile.py" not in names and "csv.py" not in names
+
+
+def test_numpy_archive_is_part_of_the_pinned_wheel_py_compiled(site):
+    """dist's numpy .tar.gz holds files of the pinned wheel unchanged, each .py as its .pyc:
+    those the worker's code paths read (inference, pictures, teaching, training: numpy.random
+    and numpy.fft too), not the other ~240; plain files only, with relative names, as the
+    worker's untar accepts."""
     pinned = build.fetch_numpy_wheel(build.cache_dir())
     assert build.sha256_file(pinned) == build.NUMPY_SHA256
     with zipfile.ZipFile(pinned) as source:
@@ -50,18 +67,94 @@ def test_numpy_archive_is_the_pinned_wheel_py_compiled(site):
         assert all(m.isfile() and not m.name.startswith("/") and ".." not in m.name.split("/")
                    for m in members)
         after = {m.name: shipped.extractfile(m).read() for m in members}
-    record = next(name for name in before if name.endswith(".dist-info/RECORD"))
-    sources = [name for name in before if name.endswith(".py")]
-    assert len(sources) > 50
-    for name, data in before.items():
-        if name.endswith(".py"):
-            assert name not in after and after[name + "c"][:4] == importlib.util.MAGIC_NUMBER
-        elif name != record:
-            assert after[name] == data, name
-    assert set(after) == {n + "c" if n.endswith(".py") else n for n in before}
+    assert 50 < len(after) < len(before) / 2
+    for name, data in after.items():
+        if name.endswith(".pyc"):
+            assert name[:-1] in before and data[:4] == importlib.util.MAGIC_NUMBER, name
+        else:
+            assert after[name] == before[name], name
+    for needed in ("numpy/__init__.pyc", "numpy/_core/_multiarray_umath.cpython-312-wasm32-emscripten.so",
+                   "numpy/lib/format.pyc", "numpy/fft/_pocketfft.pyc",
+                   "numpy/random/_generator.cpython-312-wasm32-emscripten.so"):
+        assert needed in after
+    assert not any(name.startswith(("numpy/polynomial/", "numpy/ma/", "numpy/f2py/", "numpy/testing/"))
+                   for name in after)
     lock = json.loads((site.dist / "pyodide" / "pyodide-lock.json").read_text())
     assert lock["packages"]["numpy"]["file_name"] == build.NUMPY_ARCHIVE
     assert lock["packages"]["numpy"]["sha256"] == build.sha256_file(site.dist / "pyodide" / build.NUMPY_ARCHIVE)
+
+
+def shipped_paths_config(site, tmp_path, snapshot=True, **extra):
+    """build.RUNTIME_SCRIPT's files for dist/ as shipped: its runtime, reduced python_stdlib.zip
+    and NumPy archive, its pycore wheel, model and data files (and its snapshot, gunzipped)."""
+    runtime = site.dist / "pyodide"
+    config = build.exercise_config(runtime, runtime / build.NUMPY_ARCHIVE, site.dist / site.manifest["pycore_wheel"],
+                                   site.dist)
+    if snapshot:
+        raw = tmp_path / "snapshot.bin"
+        raw.write_bytes(gzip.decompress((runtime / "snapshot.bin.gz").read_bytes()))
+        config["snapshot"] = str(raw)
+    return {**config, **extra}
+
+
+@pytest.fixture(scope="module")
+def shipped_run(site, tmp_path_factory):
+    """The worker's code paths (start, predictions, pictures, teaching, training, errors)
+    run in Node on dist/'s reduced files, restored from the shipped snapshot."""
+    return build.node_script("check", shipped_paths_config(site, tmp_path_factory.mktemp("check")), "the check")
+
+
+def test_the_worker_code_paths_run_on_the_shipped_files(shipped_run):
+    ran = shipped_run["ran"]
+    assert "not a readable .npz" in ran["predictions"]["refused"]
+    assert ran["teaching"]["count"] == 2000 and ran["teaching"]["counts"] == 10
+    assert "DatasetError" in ran["teaching"]["refused"]
+    assert ran["training"]["images"] >= 32 and ran["training"]["reading"]
+    assert "learning rate" in ran["training"]["refused"]
+
+
+def test_the_worker_code_paths_run_without_the_snapshot(site, tmp_path):
+    ran = build.node_script("check", shipped_paths_config(site, tmp_path, snapshot=False), "the check")["ran"]
+    assert ran["training"]["reading"] and ran["teaching"]["count"] == 2000
+
+
+def test_a_module_that_was_not_shipped_fails_the_check(site, tmp_path):
+    for module in ("csv", "numpy.polynomial"):
+        with pytest.raises(build.BuildError, match=f"ModuleNotFoundError: No module named '{module}'"):
+            build.node_script("check", shipped_paths_config(site, tmp_path, imports=[module]), "the check")
+
+
+def pycore_imports():
+    """(file, module) for every absolute import in pycore/, at any depth (a function's too)."""
+    for path in sorted(build.PYCORE.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                yield from ((path.name, alias.name) for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                yield path.name, node.module
+                yield from ((path.name, f"{node.module}.{alias.name}") for alias in node.names)
+
+
+def test_every_import_in_pycore_resolves_in_the_shipped_files(site, shipped_run):
+    """Each module pycore imports is a built-in or frozen module of Pyodide, or a file of the
+    shipped python_stdlib.zip or NumPy archive (a `from m import name` may name an attribute)."""
+    with zipfile.ZipFile(site.dist / "pyodide" / "python_stdlib.zip") as z:
+        files = set(z.namelist())
+    with tarfile.open(site.dist / "pyodide" / build.NUMPY_ARCHIVE, "r:gz") as t:
+        files |= {name.removesuffix("c") for name in t.getnames()}
+    builtin = set(shipped_run["builtin"])
+
+    def shipped(module):
+        path = module.replace(".", "/")
+        return module in builtin or {f"{path}.py", f"{path}/__init__.py"} & files or any(
+            name.startswith(f"{path}.cpython-312") for name in files)
+
+    found = list(pycore_imports())
+    assert len(found) > 30
+    for name, module in found:
+        parent = module.rpartition(".")[0]
+        if module.split(".")[0] != "pycore":
+            assert shipped(module) or (parent and shipped(parent)), f"{name} imports {module}, which is not shipped"
 
 
 def test_service_worker_is_versioned_by_the_manifest(site):

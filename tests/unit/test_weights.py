@@ -39,11 +39,41 @@ def test_round_trip_is_bit_exact_and_keeps_metadata():
     np.testing.assert_array_equal(loaded.predict(x), net.predict(x))
 
 
+def test_float16_files_load_as_float32_and_give_back_the_rounded_network():
+    net = build_network(seed=4)
+    data = weights.to_bytes(net, {"epoch": 3}, np.float16)
+    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+        assert {npz[name].dtype for name in net.params} == {np.dtype(np.float16)}
+    assert len(data) < 0.6 * len(weights.to_bytes(net))
+    loaded, meta = weights.from_bytes(data)
+    rounded = weights.half_precision(net.params)
+    for name, value in loaded.params.items():
+        assert value.dtype == np.float32
+        np.testing.assert_array_equal(value, rounded[name])
+        np.testing.assert_allclose(value, net.params[name], rtol=1e-3, atol=1e-4)
+    assert meta["epoch"] == 3
+    again, _ = weights.from_bytes(weights.to_bytes(loaded, {}, np.float16))   # rounding twice changes nothing
+    for name, value in again.params.items():
+        np.testing.assert_array_equal(value, loaded.params[name])
+
+
+def test_to_bytes_refuses_other_dtypes_and_values_float16_cannot_hold():
+    net = build_network(seed=0)
+    with pytest.raises(WeightsError, match="float32 or float16, not float64"):
+        weights.to_bytes(net, {}, np.float64)
+    net.set_params({**net.params, "dense2.b": np.full(10, 1e6, np.float32)})
+    with pytest.raises(WeightsError, match="dense2.b holds values float16 cannot store"):
+        weights.to_bytes(net, {}, np.float16)
+
+
 @pytest.mark.parametrize("mutate, message", [
     (lambda a: a.pop("dense1.b"), "lacks array.*dense1.b"),
     (lambda a: a.update({"extra": np.zeros(3, np.float32)}), "unexpected array.*extra"),
     (lambda a: a.update({"conv2.W": np.zeros((5, 5, 20, 41), np.float32)}), r"conv2.W has shape \(5, 5, 20, 41\)"),
-    (lambda a: a.update({"conv1.b": np.zeros(20, np.float64)}), "conv1.b has dtype float64"),
+    (lambda a: a.update({"conv1.b": np.zeros(20, np.float64)}), "conv1.b has dtype float64, expected float32 or"),
+    (lambda a: a.update({"conv1.W": np.zeros((5, 5, 1, 20), np.int8)}), "conv1.W has dtype int8"),
+    (lambda a: a.update({"dense1.W": np.zeros((640, 256), np.float64)}), "dense1.W has dtype float64"),
+    (lambda a: a.update({"dense2.b": np.full(10, np.inf, np.float16)}), "dense2.b holds NaN or infinite"),
     (lambda a: a.update({"dense2.b": np.full(10, np.nan, np.float32)}), "dense2.b holds NaN"),
     (lambda a: a.pop("__meta__"), "no '__meta__'"),
     (lambda a: a.update({"__meta__": np.frombuffer(b"{not json", np.uint8)}), "not valid JSON"),
