@@ -52,7 +52,7 @@ const teaching = new Teaching({
 const training = new Training({
   section: $("#train"),
   makeWorker: async (onNotice) => {
-    const worker = new PythonWorker("worker.js?role=train", () => {}, onNotice);
+    const worker = new PythonWorker("worker.js", () => {}, onNotice, { name: "train" });
     try {
       await worker.ready;
     } catch (error) {

@@ -3,11 +3,12 @@
 
 export class PythonWorker {
   /* url: the worker script; onProgress({stage, stages, label}) while Python starts;
-     onNotice(message): any other message without an id (the training worker's news). */
-  constructor(url, onProgress = () => {}, onNotice = () => {}) {
+     onNotice(message): any other message without an id (the training worker's news);
+     options: the Worker's ({name: "train"}: the training worker). */
+  constructor(url, onProgress = () => {}, onNotice = () => {}, options = {}) {
     this.pending = new Map();    // id -> {resolve, reject}
     this.nextId = 1;
-    this.worker = new Worker(url);
+    this.worker = new Worker(url, options);
     this.ready = new Promise((resolve, reject) => {
       this.worker.onmessage = ({ data }) => {
         if (data.type === "progress") onProgress(data);

@@ -1,7 +1,7 @@
 /* Train it yourself: the visitor trains a fresh network of the shipped architecture, in the
    page, with the very pycore code that trained the shipped one (pycore.training).
 
-   The training runs in a worker of its own (worker.js?role=train, made when the user first
+   The training runs in a worker of its own (worker.js named "train", made when the user first
    presses start: a first visit downloads no training data), so the drawing box's worker keeps
    answering. This part owns the section: its buttons, the settings form (ranges and checks are
    pycore's, through the workers), the curves, the filters and the scoring digits as the worker
@@ -19,7 +19,7 @@ const CHART_MS = 1000;     // the loss curve is redrawn at most this often
 
 export class Training {
   /* section: #train; makeWorker(onNotice): resolves with a started PythonWorker of
-     worker.js?role=train; ask(type, fields, transfer): a request to the drawing box's worker;
+     worker.js named "train"; ask(type, fields, transfer): a request to the drawing box's worker;
      onReader(trained, switched): the network that reads the box is now the trained one (or
      the shipped one again); switched false: the same, with fresher weights. */
   constructor({ section, makeWorker, ask, onReader }) {
@@ -61,6 +61,7 @@ export class Training {
       Object.assign(input, { min: String(low), max: String(high), step: "any", value: String(value) });
       this.section.querySelector(`#${input.id}-range`).textContent = `${low} to ${high}`;
     }
+    this.showSettings();
     this.setState("idle");
   }
 

@@ -2,7 +2,7 @@
    shipped architecture on data/mnist-train.npz and scores it on data/mnist-check.npz (both
    fetched when training first starts, never on a first visit). A classic script that
    worker.js loads (importScripts); it is given what it uses and keeps no other state of the
-   worker's. The page runs it in a worker of its own (worker.js?role=train), so the drawing
+   worker's. The page runs it in a worker of its own (worker.js named "train"), so the drawing
    box's worker keeps answering.
 
    Training goes in slices of SLICE_SECONDS, each a task of its own: pause, new settings and

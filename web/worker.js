@@ -4,7 +4,7 @@
    wheel, pyodide-lock.json), ./model/mnist-cnn.npz and, when asked for, ./data/*.npz. No
    Python source is built here; the worker imports the shipped pycore package and calls
    it with arguments. The page starts two: worker.js reads the drawings, and, when the user
-   first trains, worker.js?role=train trains a fresh network (training.js).
+   first trains, a worker.js named "train" trains a fresh network (training.js).
 
    Messages (docs/architecture.md, "The worker's messages", has them whole): worker -> page,
    no id: "progress"|"ready"|"fatal" while starting, and the training worker's "trained",
@@ -29,7 +29,9 @@ const WEIGHTS = "model/mnist-cnn.npz";
 // skips the interpreter's own start-up, the slowest part of loading.
 const SNAPSHOT = `${RUNTIME}snapshot.bin.gz`;
 const STAGES = 4;
-const ROLE = new URL(self.location.href).searchParams.get("role") === "train" ? "train" : "read";
+// new Worker("worker.js", {name: "train"}): the training worker. (Not a ?role= query: a worker
+// the service worker answers from its cache takes the cached response's URL, without it.)
+const ROLE = self.name === "train" ? "train" : "read";
 
 let pyodide = null;
 let classifier = null;   // PyProxy of pycore.inference.Classifier, kept for the worker's life
