@@ -284,7 +284,7 @@ self.onmessage = async (event) => {
       self.postMessage({ id, type: "leave-one-out", right: lessons.leaveOneOut(request.index) });
     } else if (type === "use-weights") {
       self.postMessage({ id, type, trained: useWeights(request.bytes) });
-    } else if (type.startsWith("train-") && (ROLE === "train" || type === "train-settings")) {
+    } else if (String(type).startsWith("train-") && (ROLE === "train" || type === "train-settings")) {
       const { reply, transfer = [] } = await trainer.handle(request);
       self.postMessage({ id, type, ...reply }, transfer);
     } else if (type === "dataset") {
