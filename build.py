@@ -10,8 +10,8 @@ What goes into dist/:
     icons/icon-192.png, icon-512.png, icon-maskable-512.png
                                                       PNG icons drawn here (write_icons)
     model/                                            the trained model (web/model/)
-    data/mnist-replay.npz, data/mnist-check.npz       MNIST samples for teaching and
-                                                      training in the page (data_files),
+    data/mnist-replay.npz, data/mnist-check.npz,      MNIST samples for teaching and
+    data/mnist-train.npz                              training in the page (data_files),
                                                       listed as lazy: not precached
     pyodide/pyodide.js, pyodide.asm.js, pyodide.asm.wasm
                                                       Pyodide 0.27.7 core (npm package)
@@ -100,8 +100,11 @@ SW_VERSION_PLACEHOLDER = "__MANIFEST_VERSION__"
 # first asks for them (teaching, training), and they are listed in the manifest as lazy.
 LAZY_FOLDERS = ("data",)
 REPLAY_FILE, CHECK_FILE = "data/mnist-replay.npz", "data/mnist-check.npz"
+TRAIN_FILE = "data/mnist-train.npz"   # "Train it yourself": every training image 0-49,999
+DATA_FILE_NAMES = (REPLAY_FILE, CHECK_FILE, TRAIN_FILE)
 REPLAY_SEED = 0
 CHECK_STEP = 10                    # the check set: every 10th official test image (1,000)
+TRAIN_SPAN = (0, 50_000)           # what the shipped model trained on (50,000-59,999 held out)
 
 # The Content-Security-Policy is written once, in web/index.html's <meta http-equiv> (see the
 # comment there for what Pyodide needs); `serve` reads it from the built index.html and also
@@ -838,8 +841,10 @@ def data_files(mnist: dict) -> dict[str, bytes]:
     data/mnist-replay.npz   train.replay.replay_indices(labels, REPLAY_SIZE, REPLAY_SEED): a
                             class-balanced sample of training images 0-44,999 only
     data/mnist-check.npz    every CHECK_STEP-th image of the official test set
+    data/mnist-train.npz    every training image in TRAIN_SPAN (0-49,999), for the page's
+                            "Train it yourself" (held-out 50,000-59,999 and the test set never)
 
-    Both pycore.datasets files (uint8, deflated, fixed zip dates: the same MNIST gives the
+    All pycore.datasets files (uint8, deflated, fixed zip dates: the same MNIST gives the
     same bytes), their meta naming the MNIST files, their sha256 and the indices taken."""
     import numpy as np
 
@@ -865,14 +870,17 @@ def data_files(mnist: dict) -> dict[str, bytes]:
                             about="class-balanced sample of MNIST training images, for replay while fine-tuning"),
         CHECK_FILE: sample("test", (0, test_count), np.arange(0, test_count, CHECK_STEP), name="mnist-check",
                            step=CHECK_STEP, about="every tenth image of the official MNIST test set, to score on"),
+        TRAIN_FILE: sample("train", TRAIN_SPAN, np.arange(*TRAIN_SPAN), name="mnist-train",
+                           about="MNIST training images 0-49,999, every one, to train a network in the page"),
     }
 
 
 def data_cache_key() -> str:
     """What the data files depend on: the pinned MNIST hashes, the selection (train.replay,
-    its size and seed, the check step), the file format (pycore.datasets) and data_files."""
+    its size and seed, the check step, the training span), the file format (pycore.datasets)
+    and data_files."""
     from train import data
-    key = hashlib.sha256(json.dumps([data.checksums(), REPLAY_SEED, CHECK_STEP, REPLAY_FILE, CHECK_FILE],
+    key = hashlib.sha256(json.dumps([data.checksums(), REPLAY_SEED, CHECK_STEP, TRAIN_SPAN, DATA_FILE_NAMES],
                                     sort_keys=True).encode())
     for source in (ROOT / "train" / "replay.py", PYCORE / "datasets.py"):
         key.update(source.read_bytes())
@@ -885,7 +893,7 @@ def write_data_files(stage: Path, cache: Path) -> list[Path]:
     from MNIST (train.data.load(): fetched and verified when not cached yet)."""
     from train import data
     cached = cache / "data" / data_cache_key()
-    names = (REPLAY_FILE, CHECK_FILE)
+    names = DATA_FILE_NAMES
     if not all((cached / Path(name).name).is_file() for name in names):
         log("making the data files from MNIST")
         try:

@@ -14,6 +14,7 @@ import { PredictionScheduler } from "./scheduler.js";
 import { Status } from "./status.js";
 import { ExampleStore } from "./store.js";
 import { Teaching } from "./teach.js";
+import { Training } from "./train.js";
 
 const LIVE_INTERVAL_MS = 60;   // at most ~16 live predictions a second while drawing
 // The page asks for the layers' outputs with each prediction (the Inside section); the plain
@@ -44,6 +45,27 @@ const teaching = new Teaching({
   ask: (type, fields, transfer) => python.request(type, fields, transfer),
   adapted: () => {
     if (!pad.isEmpty) scheduler.request(true);   // the drawing read again by the adapted network
+  },
+});
+
+// Train it yourself: a second worker trains a fresh network; the drawing box may read with it.
+const training = new Training({
+  section: $("#train"),
+  makeWorker: async (onNotice) => {
+    const worker = new PythonWorker("worker.js", () => {}, onNotice, { name: "train" });
+    try {
+      await worker.ready;
+    } catch (error) {
+      worker.terminate();
+      throw error;
+    }
+    return worker;
+  },
+  ask: (type, fields, transfer) => python.request(type, fields, transfer),
+  onReader: (trained, switched) => {
+    $("#reader").hidden = !trained;
+    if (!pad.isEmpty) scheduler.request(switched);      // re-read at once when switching
+    python.request("kernels").then(({ kernels }) => inside.showKernels(kernels), () => {});
   },
 });
 
@@ -163,13 +185,14 @@ async function start() {
     () => {});   // the filters are an extra: predictions work without them
   offline.register();
   teaching.start();
+  training.setup(workerInfo.trainSettings);
 }
 
 /* For tests and the browser benchmark: one end-to-end prediction of the current drawing
    (resolves after it is rendered; {activations: false} skips the layers' outputs, as
    bench/browser.py compares), the worker's answer for given pixels (not rendered), the
-   worker's memory figures, what the worker reported when it started, and of the last
-   lesson (bench/teaching.py). */
+   workers' memory figures, what the worker reported when it started, of the last lesson
+   (bench/teaching.py), and the training settings in use. */
 window.mnistDraw = Object.freeze({
   get info() {
     return workerInfo;
@@ -191,6 +214,10 @@ window.mnistDraw = Object.freeze({
     if (!python) throw new Error("not ready");
     const { wasmBytes, allocatedBlocks } = await python.request("stats");
     return { wasmBytes, allocatedBlocks };
+  },
+  trainStats: () => training.stats(),   // the same figures of the training worker
+  get trainSettings() {                  // the training settings in use, as pycore checked them
+    return training.settings;
   },
 });
 

@@ -42,8 +42,9 @@ function svgElement(name, attributes = {}, text) {
 /* A line chart per epoch in figure: series [{name, key, points: [[epoch, value]]}];
    format(value, decimals) writes an axis label (decimals: what the ticks' step needs) or,
    with no decimals, a point's own value. Each point is a circle carrying data-series,
-   data-epoch and data-value (the metrics file's number). */
-export function lineChart(figure, { title, series, format }) {
+   data-epoch and data-value (the metrics file's number). Another x than the epoch: xLabel
+   names it, xFormat(x) writes its ticks (its integer ticks only, as the epoch's). */
+export function lineChart(figure, { title, series, format, xLabel = "epoch", xFormat = String }) {
   const W = 420;
   const H = 220;
   const left = 52;
@@ -77,9 +78,9 @@ export function lineChart(figure, { title, series, format }) {
   }
   for (const e of epochTicks) {
     axes.appendChild(svgElement("text", { x: x(e), y: H - bottom + 16, "text-anchor": "middle", class: "tick-x" },
-      String(e)));
+      xFormat(e)));
   }
-  axes.appendChild(svgElement("text", { x: (left + W - right) / 2, y: H - 4, "text-anchor": "middle" }, "epoch"));
+  axes.appendChild(svgElement("text", { x: (left + W - right) / 2, y: H - 4, "text-anchor": "middle" }, xLabel));
   svg.appendChild(axes);
   series.forEach((s, n) => {
     const group = svgElement("g", { class: `series series-${n}`, "data-series": s.key });
@@ -90,7 +91,7 @@ export function lineChart(figure, { title, series, format }) {
     for (const [e, v] of s.points) {
       const dot = svgElement("circle", { cx: x(e).toFixed(1), cy: y(v).toFixed(1), r: 3,
         "data-series": s.key, "data-epoch": e, "data-value": v });
-      dot.appendChild(svgElement("title", {}, `${s.name}, epoch ${e}: ${format(v)}`));
+      dot.appendChild(svgElement("title", {}, `${s.name}, ${xLabel} ${xFormat(e)}: ${format(v)}`));
       group.appendChild(dot);
     }
     svg.appendChild(group);

@@ -2,16 +2,19 @@
    replies matched by id (Pyodide's worker pattern). Knows nothing of the page. */
 
 export class PythonWorker {
-  /* url: the worker script; onProgress({stage, stages, label}) while Python starts. */
-  constructor(url, onProgress = () => {}) {
+  /* url: the worker script; onProgress({stage, stages, label}) while Python starts;
+     onNotice(message): any other message without an id (the training worker's news);
+     options: the Worker's ({name: "train"}: the training worker). */
+  constructor(url, onProgress = () => {}, onNotice = () => {}, options = {}) {
     this.pending = new Map();    // id -> {resolve, reject}
     this.nextId = 1;
-    this.worker = new Worker(url);
+    this.worker = new Worker(url, options);
     this.ready = new Promise((resolve, reject) => {
       this.worker.onmessage = ({ data }) => {
         if (data.type === "progress") onProgress(data);
         else if (data.type === "ready") resolve(data.info);
         else if (data.type === "fatal") reject(new Error(data.message));
+        else if (data.id === undefined) onNotice(data);
         else this.settle(data);
       };
       this.worker.onerror = (event) => {

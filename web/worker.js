@@ -3,22 +3,24 @@
    Everything loads from this origin: ./pyodide/ (runtime, numpy as a .tar.gz, the pycore
    wheel, pyodide-lock.json), ./model/mnist-cnn.npz and, when asked for, ./data/*.npz. No
    Python source is built here; the worker imports the shipped pycore package and calls
-   it with arguments.
+   it with arguments. The page starts two: worker.js reads the drawings, and, when the user
+   first trains, a worker.js named "train" trains a fresh network (training.js).
 
-   Messages (docs/architecture.md, "The worker's messages", has them whole):
-     worker -> page, no id: {type: "progress"|"ready"|"fatal", ...} while starting;
-     page -> worker, each with an id, the reply carrying it: "classify" (RGBA pixels in,
-     probabilities, the 28x28 image, timings, the verdict ("digit"/"not-a-digit") and the
-     sentence why, optionally the layers' outputs back, as views of one transferred buffer), "kernels", "stats", "dataset" (a data file fetched
-     with fetchDataset and read by pycore.datasets: its image count and count per digit),
-     "examples" (the user's examples to learn: lessons.js), "check", "leave-one-out";
-     a failure is {id, type: "error"}.
+   Messages (docs/architecture.md, "The worker's messages", has them whole): worker -> page,
+   no id: "progress"|"ready"|"fatal" while starting, and the training worker's "trained",
+   "scored", "train-halted"; page -> worker, each with an id, the reply carrying it:
+   "classify" (RGBA pixels in; probabilities, the 28x28 image, timings, the verdict and why,
+   optionally the layers' outputs, as views of one transferred buffer), "kernels", "stats",
+   "dataset", "examples" (lessons.js), "check", "leave-one-out", "use-weights" (the network
+   that reads the drawings), "train-*" (training.js); a failure is {id, type: "error"}.
 */
 // biome-ignore lint/suspicious/noRedundantUseStrict: a classic script, not a module
 "use strict";
 
-// self.readTar; self.fetchVerified, fetchPackages, fetchSnapshot; self.Lessons (teaching)
-importScripts("tar.js", "fetching.js", "lessons.js");
+// self.readTar; self.fetchVerified, fetchPackages, fetchSnapshot; self.withProxies and the
+// other PyProxy helpers; self.Lessons (teaching), self.Trainer (training)
+importScripts("tar.js", "fetching.js", "proxies.js", "lessons.js", "training.js");
+const { withProxies, pythonMessage, copyFloat32, copyBytes } = self;
 
 const BASE = new URL("./", self.location.href);
 const RUNTIME = new URL("pyodide/", BASE).href;
@@ -27,10 +29,15 @@ const WEIGHTS = "model/mnist-cnn.npz";
 // skips the interpreter's own start-up, the slowest part of loading.
 const SNAPSHOT = `${RUNTIME}snapshot.bin.gz`;
 const STAGES = 4;
+// new Worker("worker.js", {name: "train"}): the training worker. (Not a ?role= query: a worker
+// the service worker answers from its cache takes the cached response's URL, without it.)
+const ROLE = self.name === "train" ? "train" : "read";
 
 let pyodide = null;
 let classifier = null;   // PyProxy of pycore.inference.Classifier, kept for the worker's life
 let lessons = null;      // self.Lessons: what the user taught (its classifier reads the drawings)
+let trainer = null;      // self.Trainer: the network trained in the page (role "train")
+let trained = null;      // PyProxy of the Classifier "use-weights" gave: while set, it reads the drawings
 let sys = null;          // PyProxy of the sys module (stats)
 let layouts = null;      // Map false/true -> [[name, size], ...]: classify_pixels' array
                          // without and with activations (Classifier.packed_layout)
@@ -127,6 +134,8 @@ async function start() {
   }
 
   lessons = new self.Lessons({ pyodide, classifier, fetchDataset, withProxies, pythonMessage });
+  trainer = new self.Trainer({ pyodide, fetchDataset, withProxies, pythonMessage, copyFloat32, copyBytes,
+    post: (message, transfer) => self.postMessage(message, transfer) });
 
   progress(4, "Warming up");
   layouts = new Map([false, true].map((activations) =>
@@ -142,6 +151,8 @@ async function start() {
     startMs: 0,
     stageMs: {},
     maps: withProxies((keep) => keep(classifier.map_shapes()).toJs({ dict_converter: Object.fromEntries })),
+    role: ROLE,
+    trainSettings: trainer.table(),
   };
   // One prediction on a small synthetic stroke, so the first real one is not slow: black
   // on transparent, like the page's input canvas.
@@ -186,37 +197,19 @@ function untar(tar, dir, file) {
   }
 }
 
-/* use(keep): every PyProxy passed through keep() is destroyed when use returns. */
-function withProxies(use) {
-  const proxies = [];
-  const keep = (proxy) => {
-    if (proxy !== undefined && proxy !== null && typeof proxy.destroy === "function") proxies.push(proxy);
-    return proxy;
-  };
-  try {
-    return use(keep);
-  } finally {
-    for (const proxy of proxies) proxy.destroy();
-  }
-}
-
-/* The message of a Python exception, without the traceback. */
-function pythonMessage(error) {
-  const text = String(error?.message || error).trim();
-  const lines = text.split("\n").filter((line) => line.trim());
-  return lines.length ? lines[lines.length - 1] : text;
-}
-
-/* Copy a float32, C-contiguous NumPy array (what pycore returns to the page) out of the
-   wasm heap as a Float32Array; the buffer view is released at once. */
-function copyFloat32(array) {
-  const view = array.getBuffer("f32");
-  try {
-    if (view.format !== "f" || !view.c_contiguous) throw new Error(`expected a C-contiguous float32 array, got ${view.format}`);
-    return new Float32Array(view.data);
-  } finally {
-    view.release();
-  }
+/* "use-weights": bytes of a pycore.weights file (the network being trained) read the
+   drawings from now on; null: the shipped network (or what was taught) again. */
+function useWeights(bytes) {
+  const next = bytes ? withProxies((keep) => {
+    try {
+      return keep(keep(pyodide.pyimport("pycore.inference")).Classifier).from_bytes(keep(pyodide.toPy(bytes)));
+    } catch (error) {
+      throw new Error(`those weights cannot read drawings: ${pythonMessage(error)}`);
+    }
+  }) : null;
+  trained?.destroy();
+  trained = next;
+  return trained !== null;
 }
 
 /* One call into Python and one array back: every PyProxy crossing costs ~0.1 ms here. The
@@ -225,7 +218,7 @@ function classify(width, height, pixels, { activations = false, photo = false } 
   const t0 = performance.now();
   return withProxies((keep) => {
     const bytes = keep(pyodide.toPy(new Uint8Array(pixels)));
-    const packed = keep(lessons.classifier.classify_pixels.callKwargs(bytes, height, width, { photo, activations }));
+    const packed = keep((trained ?? lessons.classifier).classify_pixels.callKwargs(bytes, height, width, { photo, activations }));
     if (packed === undefined || packed === null) return { blank: true };
     const flat = copyFloat32(packed);
     const parts = {};
@@ -277,7 +270,7 @@ self.onmessage = async (event) => {
         { activations: Boolean(request.activations), photo: Boolean(request.photo) });
       self.postMessage({ id, type: "result", ...reply }, reply.blank ? [] : [reply.probabilities.buffer]);
     } else if (type === "kernels") {
-      const filters = classifier.kernels();
+      const filters = (trained ?? classifier).kernels();
       let kernels;
       try { kernels = copyFloat32(filters); } finally { filters.destroy(); }
       self.postMessage({ id, type: "kernels", kernels }, [kernels.buffer]);
@@ -289,6 +282,11 @@ self.onmessage = async (event) => {
       self.postMessage({ id, type: "check", ...lessons.check() });
     } else if (type === "leave-one-out") {
       self.postMessage({ id, type: "leave-one-out", right: lessons.leaveOneOut(request.index) });
+    } else if (type === "use-weights") {
+      self.postMessage({ id, type, trained: useWeights(request.bytes) });
+    } else if (String(type).startsWith("train-") && (ROLE === "train" || type === "train-settings")) {
+      const { reply, transfer = [] } = await trainer.handle(request);
+      self.postMessage({ id, type, ...reply }, transfer);
     } else if (type === "dataset") {
       self.postMessage({ id, type: "dataset", path: request.path, ...(await lessons.summary(request.path)) });
     } else {

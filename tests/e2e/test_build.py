@@ -238,7 +238,7 @@ def test_hash_mismatch_stops_the_build_naming_the_file(tmp_path, monkeypatch):
 
 # ------------------------------------------------------------------ the lazy data files
 
-DATA_FILES = (build.REPLAY_FILE, build.CHECK_FILE)
+DATA_FILES = build.DATA_FILE_NAMES
 
 
 @pytest.fixture(scope="module")
@@ -286,6 +286,19 @@ def test_check_file_is_every_tenth_official_test_image(site, mnist):
     assert check.meta["sha256"] == {name: data.checksums()[name]
                                     for name in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
     assert check.images.dtype == np.uint8 and (site.dist / build.CHECK_FILE).stat().st_size < 400_000
+
+
+def test_train_file_is_every_training_image_up_to_the_held_out_ones(site, mnist):
+    from pycore import datasets
+    from train import data
+    train = datasets.from_bytes((site.dist / build.TRAIN_FILE).read_bytes())
+    assert len(train) == 50_000 and train.meta["indices"] == list(range(50_000))
+    np.testing.assert_array_equal(train.images, mnist["train_images"][:50_000])
+    np.testing.assert_array_equal(train.labels, mnist["train_labels"][:50_000])
+    assert train.meta["split"] == "train" and train.meta["range"] == [0, 50_000]
+    assert train.meta["sha256"] == {name: data.checksums()[name]
+                                    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")}
+    assert train.images.dtype == np.uint8 and (site.dist / build.TRAIN_FILE).stat().st_size < 10_000_000
 
 
 def test_data_files_are_the_same_bytes_each_time(site, mnist):

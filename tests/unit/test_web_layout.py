@@ -9,7 +9,7 @@ from train.drawing import PEN_WIDTH
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 # the classic scripts: the worker, the service worker, and what the worker loads with importScripts
-CLASSIC = ("worker.js", "sw.js", "tar.js", "fetching.js", "lessons.js")
+CLASSIC = ("worker.js", "sw.js", "tar.js", "fetching.js", "proxies.js", "lessons.js", "training.js")
 MODULES = sorted(p for p in WEB.glob("*.js") if p.name not in CLASSIC)
 
 
