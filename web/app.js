@@ -14,6 +14,7 @@ import { PredictionScheduler } from "./scheduler.js";
 import { Status } from "./status.js";
 import { ExampleStore } from "./store.js";
 import { Teaching } from "./teach.js";
+import { TrainingTeam, teamSize } from "./team.js";
 import { Training } from "./train.js";
 
 const LIVE_INTERVAL_MS = 60;   // at most ~16 live predictions a second while drawing
@@ -51,16 +52,7 @@ const teaching = new Teaching({
 // Train it yourself: a second worker trains a fresh network; the drawing box may read with it.
 const training = new Training({
   section: $("#train"),
-  makeWorker: async (onNotice) => {
-    const worker = new PythonWorker("worker.js", () => {}, onNotice, { name: "train" });
-    try {
-      await worker.ready;
-    } catch (error) {
-      worker.terminate();
-      throw error;
-    }
-    return worker;
-  },
+  makeWorker: (onNotice) => TrainingTeam.start(teamSize(), onNotice),
   ask: (type, fields, transfer) => python.request(type, fields, transfer),
   onReader: (trained, switched) => {
     $("#reader").hidden = !trained;

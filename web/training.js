@@ -28,6 +28,15 @@ self.Trainer = class Trainer {
     this.run = 0;              // bumped by each start: an older run's loop ends
     this.paused = false;
     this.wake = null;          // resolves a paused loop's wait
+    // Data-parallel training (several workers, Session parts): the port to the other
+    // worker, its messages not yet taken, a step waiting for one, and the leader's (part 0)
+    // settings for the next step boundary.
+    this.part = 0;
+    this.parts = 1;
+    this.port = null;
+    this.inbox = [];
+    this.waiting = null;
+    this.pending = null;
   }
 
   /* pycore.training.SETTINGS as {name: {value, low, high, label}}: what the page's form offers. */
@@ -45,7 +54,8 @@ self.Trainer = class Trainer {
     const { type } = request;
     if (type === "train-settings") return { reply: { settings: this.configure(request.settings, request.current) } };
     if (type === "train-start") {
-      const reply = await this.start(request.settings ?? {}, request.seed ?? 0);
+      const { part = 0, parts = 1, port = null } = request;
+      const reply = await this.start(request.settings ?? {}, request.seed ?? 0, { part, parts, port });
       return { reply, transfer: [reply.digits.buffer] };
     }
     if (!this.session) throw new Error("no network is being trained: start first");
@@ -70,6 +80,13 @@ self.Trainer = class Trainer {
   configure(settings, current) {
     return this.withProxies((keep) => {
       try {
+        if (this.session && this.parts > 1) {
+          // checked now, taken by every part at the same step boundary (see together)
+          const checked = keep(keep(this.pyodide.pyimport("pycore.training")).check_settings(
+            keep(this.pyodide.toPy(settings)), keep(this.pyodide.toPy(this.pending ?? this.currentSettings()))));
+          this.pending = checked.toJs({ dict_converter: Object.fromEntries });
+          return this.pending;
+        }
         const done = this.session ? keep(this.session.configure.callKwargs(settings))
           : keep(keep(this.pyodide.pyimport("pycore.training")).check_settings(
             keep(this.pyodide.toPy(settings)), keep(this.pyodide.toPy(current ?? {}))));
@@ -103,10 +120,11 @@ self.Trainer = class Trainer {
   /* A fresh network (any earlier one dropped) trained from now on; resolves with the
      settings in use, the first SHOWN_DIGITS images of the scoring set (Uint8Array, 28×28
      each) and their labels, and how many images there are to train on and to score. */
-  async start(settings, seed) {
+  async start(settings, seed, { part, parts, port }) {
     const run = ++this.run;
     this.paused = false;
     this.wake?.();
+    this.join(part, parts, port);
     const { train, check } = await this.loadData();
     if (run !== this.run) throw new Error("started again meanwhile");
     this.session?.destroy();
@@ -114,7 +132,8 @@ self.Trainer = class Trainer {
     const reply = this.withProxies((keep) => {
       const training = keep(this.pyodide.pyimport("pycore.training"));
       const [images, labels, checkImages, checkLabels] = [train, check].flatMap((set) => [keep(set.images), keep(set.labels)]);
-      this.session = training.Session(images, labels, checkImages, checkLabels, seed, keep(this.pyodide.toPy(settings)));
+      this.session = training.Session.callKwargs(images, labels, checkImages, checkLabels,
+        { seed, settings: keep(this.pyodide.toPy(settings)), part, parts });
       const shown = this.copyBytes(checkImages).slice(0, SHOWN_DIGITS * 28 * 28);
       return { settings: keep(this.session.settings).toJs({ dict_converter: Object.fromEntries }), digits: shown,
         labels: keep(checkLabels.tolist()).toJs().slice(0, SHOWN_DIGITS), count: train.length, checkCount: check.length };
@@ -123,7 +142,68 @@ self.Trainer = class Trainer {
     return reply;
   }
 
+  currentSettings() {
+    return this.withProxies((keep) => keep(this.session.settings).toJs({ dict_converter: Object.fromEntries }));
+  }
+
+  /* This worker is part `part` of `parts`, talking to the other over `port` (null: alone). */
+  join(part, parts, port) {
+    this.port?.close();
+    this.waiting?.(null);         // an older run's step waiting for the other worker ends
+    Object.assign(this, { part, parts, port, inbox: [], waiting: null, pending: null });
+    if (port) {
+      port.onmessage = ({ data }) => {
+        if (this.waiting) this.waiting(data);
+        else this.inbox.push(data);
+      };
+    }
+  }
+
+  /* The other worker's next message (its share of the step), or null when this run ended. */
+  partner() {
+    if (this.inbox.length) return Promise.resolve(this.inbox.shift());
+    return new Promise((resolve) => {
+      this.waiting = (data) => {
+        this.waiting = null;
+        resolve(data);
+      };
+    });
+  }
+
+  /* Steps in step with the other part for about `seconds`: each computes the gradient of its
+     share of the batch, sends it, waits for the other's, and both take the same step with
+     pycore (Session.share, Session.combine). The leader's settings change travels with its
+     share, so every part takes it at the same step. Returns false if the run ended. */
+  async together(run, seconds) {
+    const t0 = performance.now();
+    do {
+      const own = this.withProxies((keep) => this.copyFloat32(keep(this.session.share())));
+      const settings = this.part === 0 ? this.pending : null;
+      this.pending = this.part === 0 ? null : this.pending;
+      const copy = own.slice();
+      this.port.postMessage({ share: copy, settings }, [copy.buffer]);
+      const other = await this.partner();
+      if (other === null || run !== this.run) return false;
+      const shares = this.part === 0 ? [own, other.share] : [other.share, own];
+      this.withProxies((keep) => this.session.combine(keep(this.pyodide.toPy(shares))));
+      const change = this.part === 0 ? settings : other.settings;
+      if (change) this.withProxies((keep) => keep(this.session.configure.callKwargs(change)));
+    } while (performance.now() - t0 < seconds * 1000);
+    return true;
+  }
+
+  /* A part other than the leader: steps with it until its run ends; posts nothing. */
+  async follow(run) {
+    while (run === this.run) {
+      if (!(await this.together(run, SLICE_SECONDS))) return;
+    }
+  }
+
   async loop(run) {
+    if (this.part > 0) {
+      this.follow(run).catch((error) => this.post({ type: "train-halted", message: this.pythonMessage(error) }));
+      return;
+    }
     let scoredAt = performance.now();
     let every = SCORING_EVERY_MS;
     for (;;) {
@@ -135,8 +215,9 @@ self.Trainer = class Trainer {
         continue;
       }
       try {
-        this.post({ type: "trained", ...this.slice() });
+        this.post({ type: "trained", ...(await this.slice(run)) });
       } catch (error) {
+        if (run !== this.run) return;
         this.run += 1;           // this run is over; the page may start again
         this.post({ type: "train-halted", message: this.pythonMessage(error).replace(/^FloatingPointError: /, ""),
           diverged: error?.type === "FloatingPointError" });
@@ -151,11 +232,14 @@ self.Trainer = class Trainer {
     }
   }
 
-  /* One slice: one call into Python, one dict back. */
-  slice() {
+  /* One slice: alone, one call into Python and one dict back; in parts, steps together,
+     then the slice's progress. */
+  async slice(run) {
+    if (this.parts > 1 && !(await this.together(run, SLICE_SECONDS))) throw new Error("stopped");
     return this.withProxies((keep) => {
-      const progress = keep(this.session.train(SLICE_SECONDS)).toJs({ dict_converter: Object.fromEntries });
-      return { ...progress, accuracy: progress.accuracy ?? null };
+      const done = this.parts > 1 ? this.session.mark() : this.session.train(SLICE_SECONDS);
+      const progress = keep(done).toJs({ dict_converter: Object.fromEntries });
+      return { ...progress, accuracy: progress.accuracy ?? null, parts: this.parts };
     });
   }
 
