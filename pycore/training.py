@@ -221,12 +221,33 @@ class Session:
 
     # -- what the page shows ----------------------------------------------------------
     def evaluate(self):
-        """Score the network (dropout off) on the scoring set: {"accuracy": 0..1,
+        """Score the network (dropout off) on the whole scoring set: {"accuracy": 0..1,
         "right": (M,) uint8, 1 where the answer is the label}."""
-        right = np.empty(len(self.check_labels), np.uint8)
-        for i in range(0, len(right), EVALUATION_BATCH):
-            logits, _ = self.net.forward(self.normalise(self.check_images[i:i + EVALUATION_BATCH]))
-            right[i:i + EVALUATION_BATCH] = logits.argmax(axis=1) == self.check_labels[i:i + EVALUATION_BATCH]
+        return self._scored(self._right(0, len(self.check_labels)))
+
+    def score_share(self):
+        """This part's share of scoring: the right flags (uint8) of its contiguous slice of
+        the scoring set (all of it alone), for ``scored`` in the leading part."""
+        count = len(self.check_labels)
+        return self._right(count * self.part // self.parts, count * (self.part + 1) // self.parts)
+
+    def scored(self, shares):
+        """Every part's ``score_share``, in part order -> what ``evaluate`` returns."""
+        right = np.concatenate([share if isinstance(share, np.ndarray) else np.frombuffer(share, np.uint8)
+                                for share in shares])
+        if len(shares) != self.parts or len(right) != len(self.check_labels):
+            raise ValueError(f"scored takes {self.parts} shares of {len(self.check_labels)} flags in all")
+        return self._scored(right)
+
+    def _right(self, start, stop):
+        right = np.empty(stop - start, np.uint8)
+        for i in range(start, stop, EVALUATION_BATCH):
+            end = min(i + EVALUATION_BATCH, stop)
+            logits, _ = self.net.forward(self.normalise(self.check_images[i:end]))
+            right[i - start:end - start] = logits.argmax(axis=1) == self.check_labels[i:end]
+        return right
+
+    def _scored(self, right):
         self.last_accuracy = float(right.mean())
         return {"accuracy": self.last_accuracy, "right": right}
 

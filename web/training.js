@@ -37,6 +37,7 @@ self.Trainer = class Trainer {
     this.inbox = [];
     this.waiting = null;
     this.pending = null;
+    this.slicing = null;       // the leader's slice in progress (a pause waits for its step)
   }
 
   /* pycore.training.SETTINGS as {name: {value, low, high, label}}: what the page's form offers. */
@@ -61,6 +62,7 @@ self.Trainer = class Trainer {
     if (!this.session) throw new Error("no network is being trained: start first");
     if (type === "train-pause") {
       this.paused = true;
+      await this.slicing;        // in parts, a slice waits for the other part: its step ends first
       return { reply: { images: this.session.images_seen } };
     }
     if (type === "train-resume") {
@@ -159,15 +161,33 @@ self.Trainer = class Trainer {
     }
   }
 
-  /* The other worker's next message (its share of the step), or null when this run ended. */
-  partner() {
-    if (this.inbox.length) return Promise.resolve(this.inbox.shift());
+  /* The other worker's next message of one of these kinds ("share": its share of a step;
+     "score": the leader asks for a share of scoring; "right": that share), or null when this
+     run ended. Messages of other kinds wait in the inbox, in order. */
+  partner(kinds) {
+    const at = this.inbox.findIndex((data) => kinds.includes(data.kind));
+    if (at >= 0) return Promise.resolve(this.inbox.splice(at, 1)[0]);
     return new Promise((resolve) => {
       this.waiting = (data) => {
+        if (data !== null && !kinds.includes(data.kind)) {
+          this.inbox.push(data);
+          return;
+        }
         this.waiting = null;
         resolve(data);
       };
     });
+  }
+
+  /* The other part's share of this step; a part other than the leader scores its share of the
+     scoring set meanwhile whenever the leader asks. */
+  async otherShare() {
+    for (;;) {
+      const data = await this.partner(["share", "score"]);
+      if (data?.kind !== "score") return data;
+      const right = this.withProxies((keep) => this.copyBytes(keep(this.session.score_share())));
+      this.port.postMessage({ kind: "right", right }, [right.buffer]);
+    }
   }
 
   /* Steps in step with the other part for about `seconds`: each computes the gradient of its
@@ -181,14 +201,14 @@ self.Trainer = class Trainer {
       const settings = this.part === 0 ? this.pending : null;
       this.pending = this.part === 0 ? null : this.pending;
       const copy = own.slice();
-      this.port.postMessage({ share: copy, settings }, [copy.buffer]);
-      const other = await this.partner();
+      this.port.postMessage({ kind: "share", share: copy, settings }, [copy.buffer]);
+      const other = await this.otherShare();
       if (other === null || run !== this.run) return false;
       const shares = this.part === 0 ? [own, other.share] : [other.share, own];
       this.withProxies((keep) => this.session.combine(keep(this.pyodide.toPy(shares))));
       const change = this.part === 0 ? settings : other.settings;
       if (change) this.withProxies((keep) => keep(this.session.configure.callKwargs(change)));
-    } while (performance.now() - t0 < seconds * 1000);
+    } while (performance.now() - t0 < seconds * 1000 && !(this.part === 0 && this.paused));
     return true;
   }
 
@@ -215,7 +235,9 @@ self.Trainer = class Trainer {
         continue;
       }
       try {
-        this.post({ type: "trained", ...(await this.slice(run)) });
+        const slice = this.slice(run);
+        this.slicing = slice.catch(() => {});
+        this.post({ type: "trained", ...(await slice) });
       } catch (error) {
         if (run !== this.run) return;
         this.run += 1;           // this run is over; the page may start again
@@ -224,7 +246,8 @@ self.Trainer = class Trainer {
         return;
       }
       if (performance.now() - scoredAt >= every) {
-        const scored = this.score();
+        const scored = await this.score(run);
+        if (scored === null) return;
         every = Math.max(SCORING_EVERY_MS, scored.ms / SCORING_SHARE);
         scoredAt = performance.now();
         this.post({ type: "scored", ...scored }, [scored.right.buffer, scored.filters.buffer]);
@@ -244,11 +267,21 @@ self.Trainer = class Trainer {
   }
 
   /* The scoring set read by the network as it is now: accuracy, right (Uint8Array, 1 where
-     read right), the first layer's filters (Float32Array(20*5*5)) and the time it took. */
-  score() {
+     read right), the first layer's filters (Float32Array(20*5*5)) and the time it took; in
+     parts, each scores its share (Session.score_share) and the leader puts them together.
+     null if the run ended meanwhile. */
+  async score(run) {
     const t0 = performance.now();
+    let shares = null;
+    if (this.parts > 1) {
+      this.port.postMessage({ kind: "score" });
+      const own = this.withProxies((keep) => this.copyBytes(keep(this.session.score_share())));
+      const other = await this.partner(["right"]);
+      if (other === null || run !== this.run) return null;
+      shares = [own, other.right];
+    }
     return this.withProxies((keep) => {
-      const result = keep(this.session.evaluate());
+      const result = keep(shares ? this.session.scored(keep(this.pyodide.toPy(shares))) : this.session.evaluate());
       const right = this.copyBytes(keep(result.get("right")));
       const filters = this.copyFloat32(keep(this.session.filters()));
       return { images: this.session.images_seen, accuracy: result.get("accuracy"), right, filters,

@@ -55,3 +55,14 @@ def test_shares_must_make_up_the_batch():
         Session(a.images, a.labels, a.check_images, a.check_labels, settings={"batch_size": 8}, part=0, parts=9)
     with pytest.raises(ValueError, match="part 2 of 2"):
         Session(a.images, a.labels, a.check_images, a.check_labels, part=2, parts=2)
+
+
+def test_parts_score_their_shares_and_the_leader_puts_them_together():
+    a, b = sessions(2)
+    whole = a.evaluate()
+    shares = [a.score_share(), b.score_share()]
+    assert [len(share) for share in shares] == [10, 10]
+    together = a.scored([shares[0], shares[1].tobytes()])
+    assert np.array_equal(together["right"], whole["right"]) and together["accuracy"] == whole["accuracy"]
+    with pytest.raises(ValueError, match="2 shares"):
+        a.scored([shares[0]])
