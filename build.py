@@ -748,12 +748,12 @@ def record_used_files(core: Path, numpy_tar: Path, wheel: Path, stage: Path, cac
         key.update(sha256_file(path).encode())
     cached = cache / "used-files" / f"{key.hexdigest()[:32]}.json"
     if cached.is_file():
+        os.utime(cached)
         return json.loads(cached.read_text())
     log("recording what the worker's code paths import (Node)")
     used = node_script("record", exercise_config(core, numpy_tar, wheel, stage),
                        "recording the modules the worker imports")
-    for old in cached.parent.glob("*.json"):
-        old.unlink()
+    prune_cache(cached.parent, cached, "*.json")
     write_atomically(cached, json.dumps(used, indent=1).encode())
     return used
 
@@ -818,6 +818,7 @@ def make_snapshot(runtime_dir: Path, modules: list[str], cache: Path) -> Path:
     cached = cache / "snapshots" / f"{key.hexdigest()[:32]}.bin.gz"
     target = runtime_dir / "snapshot.bin.gz"
     if cached.is_file():
+        os.utime(cached)
         shutil.copyfile(cached, target)
         return target
     log("making the Pyodide start-up snapshot with Node")
@@ -826,8 +827,7 @@ def make_snapshot(runtime_dir: Path, modules: list[str], cache: Path) -> Path:
         node_script("snapshot", {"runtime": runtime_dir.absolute().as_posix() + "/", "modules": modules,
                                  "out": str(raw)}, "making the start-up snapshot")
         data = raw.read_bytes()
-    for old in cached.parent.glob("*.bin.gz"):
-        old.unlink()
+    prune_cache(cached.parent, cached, "*.bin.gz")
     write_atomically(cached, gzip.compress(data, 9, mtime=0))
     shutil.copyfile(cached, target)
     return target
@@ -888,6 +888,20 @@ def data_cache_key() -> str:
     return key.hexdigest()[:32]
 
 
+def prune_cache(folder: Path, keep: Path, pattern: str = "*", newest: int = 3) -> None:
+    """Remove the entries of a cache folder matching pattern beyond the `newest` most recently
+    made or used, never `keep`. Several checkouts or revisions (bench --against, a second
+    worktree) build in turn, each with its own key: each keeps its entry instead of deleting
+    the others' and making its own again at every build."""
+    others = sorted((path for path in folder.glob(pattern) if path != keep),
+                    key=lambda path: path.stat().st_mtime, reverse=True)
+    for old in others[max(0, newest - 1):]:
+        if old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.unlink(missing_ok=True)
+
+
 def write_data_files(stage: Path, cache: Path) -> list[Path]:
     """The data files into stage/data/, from the cache (keyed by data_cache_key) or made
     from MNIST (train.data.load(): fetched and verified when not cached yet)."""
@@ -900,11 +914,11 @@ def write_data_files(stage: Path, cache: Path) -> list[Path]:
             made = data_files(data.load())
         except data.DataError as error:
             raise BuildError(f"the data files need MNIST: {error}") from error
-        for old in cached.parent.glob("*"):
-            if old != cached:
-                shutil.rmtree(old, ignore_errors=True)
+        prune_cache(cached.parent, cached)
         for name, content in made.items():
             write_atomically(cached / Path(name).name, content)
+    else:
+        os.utime(cached)                         # used: among the newest, kept by prune_cache
     written = []
     for name in names:
         (stage / name).parent.mkdir(parents=True, exist_ok=True)
