@@ -32,6 +32,7 @@ let pyodide = null;
 let classifier = null;   // PyProxy of pycore.inference.Classifier, kept for the worker's life
 let lessons = null;      // self.Lessons: what the user taught (its classifier reads the drawings)
 let sys = null;          // PyProxy of the sys module (stats)
+let sitePackages = null; // where the packages are unpacked (site.getsitepackages()[0])
 let layouts = null;      // Map false/true -> [[name, size], ...]: classify_pixels' array
                          // without and with activations (Classifier.packed_layout)
 let verdicts = null;     // pycore.verdict's VERDICTS and REASONS: the packed "verdict" part's
@@ -92,7 +93,7 @@ async function start() {
     // Unpacked into site-packages; numpy's C extensions load when imported, and only
     // those numpy imports (loadPackage would instantiate all 19 first).
     sys = pyodide.pyimport("sys");
-    const sitePackages = withProxies((keep) => keep(keep(pyodide.pyimport("site")).getsitepackages()).get(0));
+    sitePackages = withProxies((keep) => keep(keep(pyodide.pyimport("site")).getsitepackages()).get(0));
     for (const { file, format, bytes } of await packages) {
       if (format === "tar") untar(bytes, sitePackages, file);
       else pyodide.unpackArchive(bytes, format, { extractDir: sitePackages });
@@ -126,7 +127,7 @@ async function start() {
     inference.destroy();
   }
 
-  lessons = new self.Lessons({ pyodide, classifier, fetchDataset, withProxies, pythonMessage });
+  lessons = new self.Lessons({ pyodide, classifier, fetchDataset, ensureExtras, withProxies, pythonMessage });
 
   progress(4, "Warming up");
   layouts = new Map([false, true].map((activations) =>
@@ -159,22 +160,58 @@ async function start() {
   return info;
 }
 
-let manifestFiles = null;   // Promise of Map path -> entry of manifest.json, read once
+let manifest = null;   // Promise of manifest.json, its files as a Map path -> entry, read once
 
-/* The bytes of a file manifest.json lists (the lazy data files, data/*.npz: the service
-   worker caches them once fetched), checked by the browser against the listed sha256. */
-async function fetchDataset(path) {
-  manifestFiles ??= fetch(new URL("manifest.json", BASE)).then(async (response) => {
+function readManifest(path) {
+  manifest ??= fetch(new URL("manifest.json", BASE)).then(async (response) => {
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    return new Map((await response.json()).files.map((file) => [file.path, file]));
+    const listing = await response.json();
+    return { ...listing, files: new Map(listing.files.map((file) => [file.path, file])) };
   }).catch((error) => {
-    manifestFiles = null;   // asked again next time
+    manifest = null;   // asked again next time
     throw new Error(`manifest.json could not be downloaded (${error.message}), so ${path} cannot be`);
   });
-  const file = (await manifestFiles).get(path);
+  return manifest;
+}
+
+/* The bytes of a file manifest.json lists (the lazy files: data/*.npz, NumPy's extras; the
+   service worker caches them once fetched), checked by the browser against the listed sha256. */
+async function fetchDataset(path) {
+  const file = (await readManifest(path)).files.get(path);
   if (!file) throw new Error(`${path} could not be downloaded: manifest.json does not list it`);
   const response = await self.fetchVerified(new URL(path, BASE).href, file.sha256, path, "manifest.json");
   return new Uint8Array(await response.arrayBuffer());
+}
+
+let extras = null;   // Promise: NumPy's extras unpacked (ensureExtras)
+
+/* NumPy's files that only teaching and training import (numpy.random, numpy.fft, ...:
+   manifest.json's numpy_extras, a lazy .tar.gz made by build.py from what those paths
+   read), fetched, checked, gunzipped and written into site-packages, once. Teaching and
+   training await it before they first import pycore.datasets, pycore.teach or
+   pycore.training (docs/architecture.md, "NumPy's extras"). */
+function ensureExtras() {
+  extras ??= (async () => {
+    const path = (await readManifest("NumPy's extras")).numpy_extras;
+    if (!path) return;   // a build whose teaching and training read nothing more
+    const bytes = await fetchDataset(path);
+    const tar = new Uint8Array(await new Response(new Blob([bytes]).stream()
+      .pipeThrough(new DecompressionStream("gzip"))).arrayBuffer());
+    untar(tar, sitePackages, path);
+    // New folders (numpy/random, ...): every finder under site-packages forgets its listing.
+    const scope = pyodide.toPy({ top: sitePackages });
+    try {
+      pyodide.runPython("import sys\nfor path, finder in list(sys.path_importer_cache.items()):\n"
+        + "    if path.startswith(top) and finder is not None:\n        finder.invalidate_caches()\n",
+      { globals: scope });
+    } finally {
+      scope.destroy();
+    }
+  })().catch((error) => {
+    extras = null;   // tried again next time
+    throw new Error(`NumPy's extras could not be loaded: ${error.message}`);
+  });
+  return extras;
 }
 
 /* Write the files of an uncompressed ustar archive (tar.js's readTar) under dir. */

@@ -161,6 +161,7 @@ def test_a_new_build_keeps_a_fetched_data_file(browser, tmp_path):
         page.reload()                               # the browser checks sw.js
         urls = wait_for_cache(page, second["version"])
         assert url + REPLAY in urls and url + CHECK not in urls
+        assert url + second["numpy_extras"] in urls             # NumPy's extras, lazy too, carried over
         harness.wait_ready(page)
         assert ask(page, REPLAY) == [{**REPLAY_SUMMARY, "id": 0}]
     finally:
