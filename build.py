@@ -34,7 +34,8 @@ What goes into dist/:
                                                       sha256, dependencies: the worker
                                                       fetches and checks the files by it)
     pyodide/snapshot.bin.gz                           Python's memory after start-up,
-                                                      made with Node (make_snapshot)
+                                                      made with Node (make_snapshot); restored
+                                                      only once the service worker cached it
     manifest.json                                     path, bytes, sha256 of every file
 
 Downloaded artifacts are verified by sha256 and cached outside the repository in

@@ -9,6 +9,7 @@
      <listing> (e.g. "manifest.json") lists.
    fetchPackages(runtime): pycore and its dependencies as pyodide-lock.json lists them.
    fetchSnapshot(url): the start-up snapshot, gunzipped.
+   snapshotCached(url): whether a cache of this origin (the service worker's) holds it.
    gunzippingFetch(fetch, types): fetch, but the URLs of types fetch their .gz, gunzipped. */
 
 /* "sha256-<base64>" from a hex sha256: fetch's integrity option. */
@@ -84,6 +85,20 @@ async function fetchSnapshot(url) {
   if (!response.ok) throw new Error(`snapshot.bin.gz: HTTP ${response.status}`);
   const stream = response.body.pipeThrough(new DecompressionStream("gzip"));
   return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/* Whether the start-up snapshot is in one of this origin's caches (the service worker
+   precaches it after the first start): false where there are no caches (no secure
+   context) or they cannot be read. The bytes still come through fetch, so that the page's
+   own service worker answers with the file of its version. */
+// biome-ignore lint/correctness/noUnusedVariables: the worker's global, read after importScripts
+async function snapshotCached(url) {
+  if (typeof caches === "undefined") return false;
+  try {
+    return (await caches.match(url, { ignoreSearch: true })) !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 /* fetch, except that a request for one of the URLs in types ({url: content type}) asks for

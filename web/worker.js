@@ -17,15 +17,18 @@
 // biome-ignore lint/suspicious/noRedundantUseStrict: a classic script, not a module
 "use strict";
 
-// self.readTar; self.fetchVerified, fetchPackages, fetchSnapshot, gunzippingFetch;
-// self.Lessons (teaching)
+// self.readTar; self.fetchVerified, fetchPackages, fetchSnapshot, snapshotCached,
+// gunzippingFetch; self.Lessons (teaching)
 importScripts("tar.js", "fetching.js", "lessons.js");
 
 const BASE = new URL("./", self.location.href);
 const RUNTIME = new URL("pyodide/", BASE).href;
 const WEIGHTS = "model/mnist-cnn.npz";
 // Python's memory right after start-up, made by build.py (make_snapshot): restoring it
-// skips the interpreter's own start-up, the slowest part of loading.
+// skips the interpreter's own start-up, the slowest part of loading. Only restored when
+// the service worker has cached it (a repeat visit): on a first visit its 5 MB cost more
+// time than starting the interpreter (docs/performance.md), and the service worker
+// precaches it after the start.
 const SNAPSHOT = `${RUNTIME}snapshot.bin.gz`;
 // build.py ships the wasm gzipped (gzip_runtime): Pyodide's request for it gets the .gz, gunzipped.
 self.fetch = self.gunzippingFetch(self.fetch.bind(self), { [`${RUNTIME}pyodide.asm.wasm`]: "application/wasm" });
@@ -56,11 +59,11 @@ async function start() {
   }
   progress(1, "Starting Python (Pyodide runtime)");
   // Everything the start needs is requested at once; each is awaited where it is used.
-  const snapshot = self.fetchSnapshot(SNAPSHOT);
   const packages = self.fetchPackages(RUNTIME);
   const weightsRequest = fetch(new URL(WEIGHTS, BASE)).catch((error) => error);
-  snapshot.catch(() => {});
   packages.catch(() => {});
+  const snapshot = (await self.snapshotCached(SNAPSHOT)) ? self.fetchSnapshot(SNAPSHOT) : null;
+  snapshot?.catch(() => {});
   try {
     importScripts(`${RUNTIME}pyodide.js`);
     // When pyodide.asm.wasm is missing or broken, Pyodide 0.27.7 only logs
@@ -77,7 +80,7 @@ async function start() {
     };
     try {
       pyodide = await Promise.race([
-        loadPyodide({ indexURL: RUNTIME, fullStdLib: false, _loadSnapshot: snapshot }),
+        loadPyodide({ indexURL: RUNTIME, fullStdLib: false, ...(snapshot && { _loadSnapshot: snapshot }) }),
         wasmFailure,
       ]);
       // Every page restores the same memory: give Python's random module its own seed.
@@ -145,6 +148,7 @@ async function start() {
     numpy: withProxies((keep) => keep(pyodide.pyimport("numpy")).__version__),
     startMs: 0,
     stageMs: {},
+    snapshot: snapshot !== null,   // restored from the start-up snapshot (a repeat visit)
     maps: withProxies((keep) => keep(classifier.map_shapes()).toJs({ dict_converter: Object.fromEntries })),
   };
   // One prediction on a small synthetic stroke, so the first real one is not slow: black

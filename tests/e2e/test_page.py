@@ -191,9 +191,12 @@ def test_touch_drawing(browser, site):
 
 
 def test_offline_reload_after_first_visit(browser, site):
+    """The first visit starts without the start-up snapshot (not requested); the service
+    worker then caches it, and later visits restore it, offline too."""
     context = browser.new_context()   # service workers allowed
     try:
         page = harness.open_ready_page(context, site.url)
+        assert page.evaluate("window.mnistDraw.info.snapshot") is False   # (the service worker's precaching asks for it)
         page.wait_for_selector("body[data-offline=ready]", timeout=60_000)
         cached = page.evaluate("""async () => {
             const names = await caches.keys();
@@ -202,9 +205,13 @@ def test_offline_reload_after_first_visit(browser, site):
         }""")
         for entry in site.manifest["files"]:   # all but the lazy data files (tests/e2e/test_data_files.py)
             assert (site.url + entry["path"] in cached) != entry.get("lazy", False), entry["path"]
+        page.reload()
+        harness.wait_ready(page)
+        assert page.evaluate("window.mnistDraw.info.snapshot") is True
         context.set_offline(True)
         page.reload()
         harness.wait_ready(page)
+        assert page.evaluate("window.mnistDraw.info.snapshot") is True
         harness.draw_strokes(page, harness.shape_points("1"))
         assert len(harness.highlighted(page)) == 1
     finally:
@@ -265,6 +272,10 @@ def test_bad_weights_file_gives_error_state(page, context, site, body, status):
 ], ids=["missing runtime", "runtime not gzip", "corrupt numpy", "missing snapshot", "snapshot not gzip",
         "not a snapshot"])
 def test_bad_runtime_file_gives_error_state(page, context, site, pattern, status, body, words):
+    if "snapshot" in pattern:   # the worker asks for it only when a cache holds it (a repeat visit)
+        page.goto(site.url + "favicon.svg")
+        page.evaluate("""async url => (await caches.open('mnist-draw-test')).put(url, new Response('x'))""",
+                      site.url + "pyodide/snapshot.bin.gz")
     context.route(pattern, lambda route: route.fulfill(status=status, body=body))
     page.goto(site.url)
     assert harness.wait_started(page) == "error"
