@@ -196,7 +196,8 @@ def test_offline_reload_after_first_visit(browser, site):
     context = browser.new_context()   # service workers allowed
     try:
         page = harness.open_ready_page(context, site.url)
-        assert page.evaluate("window.mnistDraw.info.snapshot") is False   # (the service worker's precaching asks for it)
+        # started without it (page.requests would show the service worker's precaching ask for it)
+        assert page.evaluate("window.mnistDraw.info.snapshot") is False
         page.wait_for_selector("body[data-offline=ready]", timeout=60_000)
         cached = page.evaluate("""async () => {
             const names = await caches.keys();
