@@ -104,16 +104,38 @@ async function snapshotCached(url) {
 /* fetch, except that a request for one of the URLs in types ({url: content type}) asks for
    url + ".gz" and answers with its bytes gunzipped by the browser (DecompressionStream),
    as that type: build.py ships the wasm gzipped (gzip_runtime), so that a host which
-   compresses only text sends it compressed too. An HTTP error is answered as it came. */
+   compresses only text sends it compressed too. An HTTP error is answered as it came.
+   wrapped.prefetch(url) asks for one of them at once, before anyone does (the next request
+   for it gets that response), and resolves when its bytes have all arrived (or failed).
+   started: {url: a Promise of the .gz's Response} already asked for, used instead, once. */
 // biome-ignore lint/correctness/noUnusedVariables: the worker's global, read after importScripts
-function gunzippingFetch(fetch, types) {
-  return async (input, init) => {
-    const url = input instanceof Request ? input.url : String(input);
-    const type = types[url];
-    if (!type) return fetch(input, init);
-    const response = await fetch(`${url}.gz`, init);
-    if (!response.ok) return response;
-    return new Response(response.body.pipeThrough(new DecompressionStream("gzip")),
-      { status: 200, headers: { "Content-Type": type } });
+function gunzippingFetch(fetch, types, started = {}) {
+  const early = new Map();   // url -> Promise of the Response, asked for by prefetch
+  const gunzipped = async (url, init) => {
+    const asked = started[url];
+    delete started[url];
+    const response = await (asked ?? fetch(`${url}.gz`, init));
+    if (!response.ok) return { response, arrived: Promise.resolve() };
+    const [body, counted] = response.body.tee();
+    const arrived = (async () => {
+      const reader = counted.getReader();
+      while (!(await reader.read()).done);
+    })().catch(() => {});
+    const answer = new Response(body.pipeThrough(new DecompressionStream("gzip")),
+      { status: 200, headers: { "Content-Type": types[url] } });
+    return { response: answer, arrived };
   };
+  const wrapped = async (input, init) => {
+    const url = input instanceof Request ? input.url : String(input);
+    if (!types[url]) return fetch(input, init);
+    const asked = early.get(url);
+    early.delete(url);
+    return (await (asked ?? gunzipped(url, init))).response;
+  };
+  wrapped.prefetch = (url) => {
+    const asked = gunzipped(url);
+    early.set(url, asked);
+    return asked.then(({ arrived }) => arrived, () => {});
+  };
+  return wrapped;
 }

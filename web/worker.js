@@ -17,6 +17,11 @@
 // biome-ignore lint/suspicious/noRedundantUseStrict: a classic script, not a module
 "use strict";
 
+// The wasm, the start's largest file, is asked for before anything else (gunzippingFetch
+// below takes the response over).
+const wasmRequest = fetch(new URL("pyodide/pyodide.asm.wasm.gz", self.location.href));
+wasmRequest.catch(() => {});
+
 // self.readTar; self.fetchVerified, fetchPackages, fetchSnapshot, snapshotCached,
 // gunzippingFetch; self.Lessons (teaching)
 importScripts("tar.js", "fetching.js", "lessons.js");
@@ -31,7 +36,8 @@ const WEIGHTS = "model/mnist-cnn.npz";
 // precaches it after the start.
 const SNAPSHOT = `${RUNTIME}snapshot.bin.gz`;
 // build.py ships the wasm gzipped (gzip_runtime): Pyodide's request for it gets the .gz, gunzipped.
-self.fetch = self.gunzippingFetch(self.fetch.bind(self), { [`${RUNTIME}pyodide.asm.wasm`]: "application/wasm" });
+const WASM = `${RUNTIME}pyodide.asm.wasm`;
+self.fetch = self.gunzippingFetch(self.fetch.bind(self), { [WASM]: "application/wasm" }, { [WASM]: wasmRequest });
 const STAGES = 4;
 
 let pyodide = null;
@@ -58,10 +64,12 @@ async function start() {
     throw new StartError("This browser cannot run WebAssembly, which the in-browser Python needs.");
   }
   progress(1, "Starting Python (Pyodide runtime)");
-  // Everything the start needs is requested at once; each is awaited where it is used.
-  const packages = self.fetchPackages(RUNTIME);
-  const weightsRequest = fetch(new URL(WEIGHTS, BASE)).catch((error) => error);
+  // Everything the start needs is requested at once, each awaited where it is used; the
+  // wasm first, and NumPy, pycore and the weights once it has arrived: on a slow network
+  // they then download while Python starts, instead of delaying the start they come after.
+  const { packages, weights } = startDownloads(self.fetch.prefetch(WASM));
   packages.catch(() => {});
+  weights.catch(() => {});
   const snapshot = (await self.snapshotCached(SNAPSHOT)) ? self.fetchSnapshot(SNAPSHOT) : null;
   snapshot?.catch(() => {});
   try {
@@ -116,12 +124,12 @@ async function start() {
   }
 
   progress(3, "Loading the trained weights");
-  const response = await weightsRequest;
-  if (response instanceof Error || !response.ok) {
-    const why = response instanceof Error ? response.message : `HTTP ${response.status}`;
-    throw new StartError(`The model file ${WEIGHTS} could not be downloaded (${why}).`);
+  let bytes;
+  try {
+    bytes = await weights;
+  } catch (error) {
+    throw new StartError(`The model file ${WEIGHTS} could not be downloaded (${error.message}).`);
   }
-  const bytes = new Uint8Array(await response.arrayBuffer());
   const inference = pyodide.pyimport("pycore.inference");
   const data = pyodide.toPy(bytes);
   try {
@@ -165,6 +173,40 @@ async function start() {
     info.stageMs[name] = stageStarts[i + 1] - stageStarts[i];
   });
   return info;
+}
+
+/* Promises {packages, weights} of the start's downloads (fetchPackages' list, the weights'
+   bytes), asked for once `after` settles, by downloads.js in a nested worker: this thread is
+   held by Python's start-up meanwhile. Without nested workers, fetched here. */
+function startDownloads(after) {
+  const weightsURL = new URL(WEIGHTS, BASE).href;
+  if (typeof Worker !== "function") {
+    return {
+      packages: after.then(() => self.fetchPackages(RUNTIME)),
+      weights: after.then(() => fetch(weightsURL)).then(async (response) => {
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        return new Uint8Array(await response.arrayBuffer());
+      }),
+    };
+  }
+  const helper = new Worker(new URL("downloads.js", BASE));
+  const wait = {};
+  const settled = Object.fromEntries(["packages", "weights"].map((name) =>
+    [name, new Promise((resolve, reject) => { wait[name] = { resolve, reject }; })]));
+  let left = 2;
+  helper.onmessage = ({ data }) => {
+    const name = "packages" in data || "packagesError" in data ? "packages" : "weights";
+    const error = data[`${name}Error`];
+    if (error === undefined) wait[name].resolve(data[name]);
+    else wait[name].reject(new Error(error));
+    if (--left === 0) helper.terminate();
+  };
+  helper.onerror = (event) => {
+    event.preventDefault();
+    for (const { reject } of Object.values(wait)) reject(new Error("downloads.js could not start"));
+  };
+  after.then(() => helper.postMessage({ runtime: RUNTIME, weights: weightsURL }));
+  return settled;
 }
 
 let manifest = null;   // Promise of manifest.json, its files as a Map path -> entry, read once

@@ -91,3 +91,22 @@ test("snapshotCached: true only when a cache holds the snapshot", async () => {
   assert.equal(await holding(() => undefined).snapshotCached(url), false);
   assert.equal(await holding(() => { throw new Error("denied"); }).snapshotCached(url), false);
 });
+
+test("gunzippingFetch's prefetch: asked for at once (or a request already started is used), given to the next request", async () => {
+  const wasm = new Uint8Array([0, 97, 115, 109]);
+  const asked = [];
+  const fetch = async (url) => {
+    asked.push(String(url));
+    return new Response(gzipSync(wasm), { status: 200 });
+  };
+  const { gunzippingFetch } = loadWith({});
+  const started = fetch("r/a.wasm.gz");
+  const wrapped = gunzippingFetch(fetch, { "r/a.wasm": "application/wasm", "r/b.wasm": "application/wasm" },
+    { "r/a.wasm": started });
+  await wrapped.prefetch("r/a.wasm");           // resolves once the bytes have arrived
+  await wrapped.prefetch("r/b.wasm");
+  for (const url of ["r/a.wasm", "r/b.wasm"]) {
+    assert.deepEqual(new Uint8Array(await (await wrapped(url)).arrayBuffer()), wasm);
+  }
+  assert.deepEqual(asked, ["r/a.wasm.gz", "r/b.wasm.gz"]);   // each once: the started one, the prefetched one
+});
