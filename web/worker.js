@@ -19,6 +19,7 @@
 
 // The wasm, the start's largest file, is asked for before anything else (gunzippingFetch
 // below takes the response over).
+const wasmAsked = performance.now();
 const wasmRequest = fetch(new URL("pyodide/pyodide.asm.wasm.gz", self.location.href));
 wasmRequest.catch(() => {});
 
@@ -30,11 +31,12 @@ const BASE = new URL("./", self.location.href);
 const RUNTIME = new URL("pyodide/", BASE).href;
 const WEIGHTS = "model/mnist-cnn.npz";
 // Python's memory right after start-up, made by build.py (make_snapshot): restoring it
-// skips the interpreter's own start-up, the slowest part of loading. Only restored when
-// the service worker has cached it (a repeat visit): on a first visit its 5 MB cost more
-// time than starting the interpreter (docs/performance.md), and the service worker
-// precaches it after the start.
+// skips the interpreter's own start-up, the slowest part of loading. Restored when the
+// service worker has cached it (a repeat visit), or when the wasm (3.1 MB gzipped) arrived
+// within FAST_MS: on a phone's network the snapshot's 5.2 MB cost more time than starting
+// the interpreter (docs/performance.md), and the service worker precaches it after the start.
 const SNAPSHOT = `${RUNTIME}snapshot.bin.gz`;
+const FAST_MS = 1000;   // the wasm in 1 s: at least 25 Mbps, the snapshot then in 1.7 s
 // build.py ships the wasm gzipped (gzip_runtime): Pyodide's request for it gets the .gz, gunzipped.
 const WASM = `${RUNTIME}pyodide.asm.wasm`;
 self.fetch = self.gunzippingFetch(self.fetch.bind(self), { [WASM]: "application/wasm" }, { [WASM]: wasmRequest });
@@ -67,13 +69,16 @@ async function start() {
   // Everything the start needs is requested at once, each awaited where it is used; the
   // wasm first, and NumPy, pycore and the weights once it has arrived: on a slow network
   // they then download while Python starts, instead of delaying the start they come after.
-  const { packages, weights } = startDownloads(self.fetch.prefetch(WASM));
+  const wasmArrived = self.fetch.prefetch(WASM);
+  const { packages, weights } = startDownloads(wasmArrived);
   packages.catch(() => {});
   weights.catch(() => {});
-  const snapshot = (await self.snapshotCached(SNAPSHOT)) ? self.fetchSnapshot(SNAPSHOT) : null;
-  snapshot?.catch(() => {});
+  let snapshot = null;
   try {
     importScripts(`${RUNTIME}pyodide.js`);
+    if ((await self.snapshotCached(SNAPSHOT)) || (await arrivesWithin(wasmArrived, FAST_MS, wasmAsked))) {
+      snapshot = self.fetchSnapshot(SNAPSHOT);
+    }
     // When pyodide.asm.wasm is missing or broken, Pyodide 0.27.7 only logs
     // "wasm instantiation failed!" with console.warn and loadPyodide never settles;
     // watch for that warning (and the error logged after it) and fail instead of hanging.
@@ -156,7 +161,7 @@ async function start() {
     numpy: withProxies((keep) => keep(pyodide.pyimport("numpy")).__version__),
     startMs: 0,
     stageMs: {},
-    snapshot: snapshot !== null,   // restored from the start-up snapshot (a repeat visit)
+    snapshot: snapshot !== null,   // restored from the start-up snapshot (a repeat visit, a fast network)
     maps: withProxies((keep) => keep(classifier.map_shapes()).toJs({ dict_converter: Object.fromEntries })),
   };
   // One prediction on a small synthetic stroke, so the first real one is not slow: black
@@ -173,6 +178,12 @@ async function start() {
     info.stageMs[name] = stageStarts[i + 1] - stageStarts[i];
   });
   return info;
+}
+
+/* Whether `promise` settles within ms of the time `since` (performance.now()). */
+function arrivesWithin(promise, ms, since) {
+  return Promise.race([promise.then(() => true),
+    new Promise((resolve) => { setTimeout(() => resolve(false), ms - (performance.now() - since)); })]);
 }
 
 /* Promises {packages, weights} of the start's downloads (fetchPackages' list, the weights'

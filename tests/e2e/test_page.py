@@ -190,14 +190,23 @@ def test_touch_drawing(browser, site):
         context.close()
 
 
+FAST_4G = {"offline": False, "latency": 165, "downloadThroughput": 9_000_000 / 8, "uploadThroughput": 1_500_000 / 8}
+NO_LIMIT = {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+
+
 def test_offline_reload_after_first_visit(browser, site):
-    """The first visit starts without the start-up snapshot (not requested); the service
-    worker then caches it, and later visits restore it, offline too."""
+    """A first visit on a phone's network (Fast 4G, emulated) starts without the start-up
+    snapshot; the service worker then caches it, and later visits restore it, offline too."""
     context = browser.new_context()   # service workers allowed
     try:
-        page = harness.open_ready_page(context, site.url)
-        # started without it (page.requests would show the service worker's precaching ask for it)
+        page = context.new_page()
+        network = context.new_cdp_session(page)
+        network.send("Network.enable")
+        network.send("Network.emulateNetworkConditions", FAST_4G)
+        page.goto(site.url)
+        harness.wait_ready(page)
         assert page.evaluate("window.mnistDraw.info.snapshot") is False
+        network.send("Network.emulateNetworkConditions", NO_LIMIT)
         page.wait_for_selector("body[data-offline=ready]", timeout=60_000)
         cached = page.evaluate("""async () => {
             const names = await caches.keys();
