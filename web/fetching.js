@@ -10,7 +10,9 @@
    fetchPackages(runtime): pycore and its dependencies as pyodide-lock.json lists them.
    fetchSnapshot(url): the start-up snapshot, gunzipped.
    snapshotCached(url): whether a cache of this origin (the service worker's) holds it.
-   gunzippingFetch(fetch, types): fetch, but the URLs of types fetch their .gz, gunzipped. */
+   gunzippingFetch(fetch, types): fetch, but the URLs of types fetch their .gz, gunzipped.
+   startDownloads(after, runtime, weightsURL, helperURL): the packages and the weights,
+     downloaded in a nested worker. arrivesWithin(promise, ms, since): whether it settled in time. */
 
 /* "sha256-<base64>" from a hex sha256: fetch's integrity option. */
 function integrityOf(sha256) {
@@ -55,7 +57,6 @@ async function whyNot(url, sha256, name, listing, error) {
    loadPackage's checkIntegrity does. A wheel is unpacked by Pyodide; a .tar.gz (numpy:
    build.py's numpy_archive) is gunzipped here by the browser and its files written by
    the worker's untar, which is much faster. */
-// biome-ignore lint/correctness/noUnusedVariables: the worker's global, read after importScripts
 async function fetchPackages(runtime) {
   const response = await fetch(`${runtime}pyodide-lock.json`);
   if (!response.ok) throw new Error(`pyodide-lock.json: HTTP ${response.status}`);
@@ -138,4 +139,47 @@ function gunzippingFetch(fetch, types, started = {}) {
     return asked.then(({ arrived }) => arrived, () => {});
   };
   return wrapped;
+}
+
+/* Whether `promise` settles within ms of the time `since` (performance.now()). */
+// biome-ignore lint/correctness/noUnusedVariables: the worker's global, read after importScripts
+function arrivesWithin(promise, ms, since) {
+  return Promise.race([promise.then(() => true),
+    new Promise((resolve) => { setTimeout(() => resolve(false), ms - (performance.now() - since)); })]);
+}
+
+/* Promises {packages, weights} of the start's downloads (fetchPackages(runtime)'s list, the
+   bytes of weightsURL), asked for once `after` settles, by the script helperURL
+   (downloads.js) in a nested worker: the worker's thread is held by Python's start-up
+   meanwhile, and a response nobody reads stops arriving. Without nested workers, fetched
+   here. */
+// biome-ignore lint/correctness/noUnusedVariables: the worker's global, read after importScripts
+function startDownloads(after, runtime, weightsURL, helperURL) {
+  if (typeof Worker !== "function") {
+    return {
+      packages: after.then(() => fetchPackages(runtime)),
+      weights: after.then(() => fetch(weightsURL)).then(async (response) => {
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        return new Uint8Array(await response.arrayBuffer());
+      }),
+    };
+  }
+  const helper = new Worker(helperURL);
+  const wait = {};
+  const settled = Object.fromEntries(["packages", "weights"].map((name) =>
+    [name, new Promise((resolve, reject) => { wait[name] = { resolve, reject }; })]));
+  let left = 2;
+  helper.onmessage = ({ data }) => {
+    const name = "packages" in data || "packagesError" in data ? "packages" : "weights";
+    const error = data[`${name}Error`];
+    if (error === undefined) wait[name].resolve(data[name]);
+    else wait[name].reject(new Error(error));
+    if (--left === 0) helper.terminate();
+  };
+  helper.onerror = (event) => {
+    event.preventDefault();
+    for (const { reject } of Object.values(wait)) reject(new Error("downloads.js could not start"));
+  };
+  after.then(() => helper.postMessage({ runtime, weights: weightsURL }));
+  return settled;
 }

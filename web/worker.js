@@ -24,7 +24,7 @@ const wasmRequest = fetch(new URL("pyodide/pyodide.asm.wasm.gz", self.location.h
 wasmRequest.catch(() => {});
 
 // self.readTar; self.fetchVerified, fetchPackages, fetchSnapshot, snapshotCached,
-// gunzippingFetch; self.Lessons (teaching)
+// gunzippingFetch, startDownloads, arrivesWithin; self.Lessons (teaching)
 importScripts("tar.js", "fetching.js", "lessons.js");
 
 const BASE = new URL("./", self.location.href);
@@ -70,13 +70,14 @@ async function start() {
   // wasm first, and NumPy, pycore and the weights once it has arrived: on a slow network
   // they then download while Python starts, instead of delaying the start they come after.
   const wasmArrived = self.fetch.prefetch(WASM);
-  const { packages, weights } = startDownloads(wasmArrived);
+  const { packages, weights } = self.startDownloads(wasmArrived, RUNTIME, new URL(WEIGHTS, BASE).href,
+    new URL("downloads.js", BASE));
   packages.catch(() => {});
   weights.catch(() => {});
   let snapshot = null;
   try {
     importScripts(`${RUNTIME}pyodide.js`);
-    if ((await self.snapshotCached(SNAPSHOT)) || (await arrivesWithin(wasmArrived, FAST_MS, wasmAsked))) {
+    if ((await self.snapshotCached(SNAPSHOT)) || (await self.arrivesWithin(wasmArrived, FAST_MS, wasmAsked))) {
       snapshot = self.fetchSnapshot(SNAPSHOT);
     }
     // When pyodide.asm.wasm is missing or broken, Pyodide 0.27.7 only logs
@@ -178,46 +179,6 @@ async function start() {
     info.stageMs[name] = stageStarts[i + 1] - stageStarts[i];
   });
   return info;
-}
-
-/* Whether `promise` settles within ms of the time `since` (performance.now()). */
-function arrivesWithin(promise, ms, since) {
-  return Promise.race([promise.then(() => true),
-    new Promise((resolve) => { setTimeout(() => resolve(false), ms - (performance.now() - since)); })]);
-}
-
-/* Promises {packages, weights} of the start's downloads (fetchPackages' list, the weights'
-   bytes), asked for once `after` settles, by downloads.js in a nested worker: this thread is
-   held by Python's start-up meanwhile. Without nested workers, fetched here. */
-function startDownloads(after) {
-  const weightsURL = new URL(WEIGHTS, BASE).href;
-  if (typeof Worker !== "function") {
-    return {
-      packages: after.then(() => self.fetchPackages(RUNTIME)),
-      weights: after.then(() => fetch(weightsURL)).then(async (response) => {
-        if (!response.ok) throw new Error(`HTTP ${response.status}`);
-        return new Uint8Array(await response.arrayBuffer());
-      }),
-    };
-  }
-  const helper = new Worker(new URL("downloads.js", BASE));
-  const wait = {};
-  const settled = Object.fromEntries(["packages", "weights"].map((name) =>
-    [name, new Promise((resolve, reject) => { wait[name] = { resolve, reject }; })]));
-  let left = 2;
-  helper.onmessage = ({ data }) => {
-    const name = "packages" in data || "packagesError" in data ? "packages" : "weights";
-    const error = data[`${name}Error`];
-    if (error === undefined) wait[name].resolve(data[name]);
-    else wait[name].reject(new Error(error));
-    if (--left === 0) helper.terminate();
-  };
-  helper.onerror = (event) => {
-    event.preventDefault();
-    for (const { reject } of Object.values(wait)) reject(new Error("downloads.js could not start"));
-  };
-  after.then(() => helper.postMessage({ runtime: RUNTIME, weights: weightsURL }));
-  return settled;
 }
 
 let manifest = null;   // Promise of manifest.json, its files as a Map path -> entry, read once
