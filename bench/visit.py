@@ -149,7 +149,8 @@ def visit(browser, url, counter, network):
     harness.wait_ready(page, VISIT_TIMEOUT_MS)
     times = page.evaluate("""() => ({
         ready: performance.getEntriesByName('mnist-ready')[0].startTime,
-        paint: (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime ?? null })""")
+        paint: (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime ?? null,
+        stages: window.mnistDraw.info.stageMs, startMs: window.mnistDraw.info.startMs })""")
     session.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0,
                                                       "downloadThroughput": -1, "uploadThroughput": -1})
     page.wait_for_selector("body[data-offline=ready]", timeout=VISIT_TIMEOUT_MS)
@@ -163,7 +164,10 @@ def visit(browser, url, counter, network):
     repeat_sent = sum(counter.take())
     context.close()
     return {"first visit, MB sent until ready": sent / 1e6, "first paint, s": (times["paint"] or 0) / 1000,
-            "ready, s": times["ready"] / 1000, "repeat visit ready, s": repeat_ms / 1000,
+            "ready, s": times["ready"] / 1000,
+            "  the worker's start, s": times["startMs"] / 1000,
+            **{f"    {name}, s": ms / 1000 for name, ms in times["stages"].items()},
+            "repeat visit ready, s": repeat_ms / 1000,
             "repeat visit, MB sent": repeat_sent / 1e6, "service worker precaching, MB": precached / 1e6}
 
 

@@ -8,7 +8,11 @@
      or answers an HTTP error, "<name> is damaged: ..." when its bytes are not the ones
      <listing> (e.g. "manifest.json") lists.
    fetchPackages(runtime): pycore and its dependencies as pyodide-lock.json lists them.
-   fetchSnapshot(url): the start-up snapshot, gunzipped. */
+   fetchSnapshot(url): the start-up snapshot, gunzipped.
+   snapshotCached(url): whether a cache of this origin (the service worker's) holds it.
+   gunzippingFetch(fetch, types): fetch, but the URLs of types fetch their .gz, gunzipped.
+   startDownloads(after, runtime, weightsURL, helperURL): the packages and the weights,
+     downloaded in a nested worker. arrivesWithin(promise, ms, since): whether it settled in time. */
 
 /* "sha256-<base64>" from a hex sha256: fetch's integrity option. */
 function integrityOf(sha256) {
@@ -53,7 +57,6 @@ async function whyNot(url, sha256, name, listing, error) {
    loadPackage's checkIntegrity does. A wheel is unpacked by Pyodide; a .tar.gz (numpy:
    build.py's numpy_archive) is gunzipped here by the browser and its files written by
    the worker's untar, which is much faster. */
-// biome-ignore lint/correctness/noUnusedVariables: the worker's global, read after importScripts
 async function fetchPackages(runtime) {
   const response = await fetch(`${runtime}pyodide-lock.json`);
   if (!response.ok) throw new Error(`pyodide-lock.json: HTTP ${response.status}`);
@@ -83,4 +86,100 @@ async function fetchSnapshot(url) {
   if (!response.ok) throw new Error(`snapshot.bin.gz: HTTP ${response.status}`);
   const stream = response.body.pipeThrough(new DecompressionStream("gzip"));
   return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/* Whether the start-up snapshot is in one of this origin's caches (the service worker
+   precaches it after the first start): false where there are no caches (no secure
+   context) or they cannot be read. The bytes still come through fetch, so that the page's
+   own service worker answers with the file of its version. */
+// biome-ignore lint/correctness/noUnusedVariables: the worker's global, read after importScripts
+async function snapshotCached(url) {
+  if (typeof caches === "undefined") return false;
+  try {
+    return (await caches.match(url, { ignoreSearch: true })) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+/* fetch, except that a request for one of the URLs in types ({url: content type}) asks for
+   url + ".gz" and answers with its bytes gunzipped by the browser (DecompressionStream),
+   as that type: build.py ships the wasm gzipped (gzip_runtime), so that a host which
+   compresses only text sends it compressed too. An HTTP error is answered as it came.
+   wrapped.prefetch(url) asks for one of them at once, before anyone does (the next request
+   for it gets that response), and resolves when its bytes have all arrived (or failed).
+   started: {url: a Promise of the .gz's Response} already asked for, used instead, once. */
+// biome-ignore lint/correctness/noUnusedVariables: the worker's global, read after importScripts
+function gunzippingFetch(fetch, types, started = {}) {
+  const early = new Map();   // url -> Promise of the Response, asked for by prefetch
+  const gunzipped = async (url, init) => {
+    const asked = started[url];
+    delete started[url];
+    const response = await (asked ?? fetch(`${url}.gz`, init));
+    if (!response.ok) return { response, arrived: Promise.resolve() };
+    const [body, counted] = response.body.tee();
+    const arrived = (async () => {
+      const reader = counted.getReader();
+      while (!(await reader.read()).done);
+    })().catch(() => {});
+    const answer = new Response(body.pipeThrough(new DecompressionStream("gzip")),
+      { status: 200, headers: { "Content-Type": types[url] } });
+    return { response: answer, arrived };
+  };
+  const wrapped = async (input, init) => {
+    const url = input instanceof Request ? input.url : String(input);
+    if (!types[url]) return fetch(input, init);
+    const asked = early.get(url);
+    early.delete(url);
+    return (await (asked ?? gunzipped(url, init))).response;
+  };
+  wrapped.prefetch = (url) => {
+    const asked = gunzipped(url);
+    early.set(url, asked);
+    return asked.then(({ arrived }) => arrived, () => {});
+  };
+  return wrapped;
+}
+
+/* Whether `promise` settles within ms of the time `since` (performance.now()). */
+// biome-ignore lint/correctness/noUnusedVariables: the worker's global, read after importScripts
+function arrivesWithin(promise, ms, since) {
+  return Promise.race([promise.then(() => true),
+    new Promise((resolve) => { setTimeout(() => resolve(false), ms - (performance.now() - since)); })]);
+}
+
+/* Promises {packages, weights} of the start's downloads (fetchPackages(runtime)'s list, the
+   bytes of weightsURL), asked for once `after` settles, by the script helperURL
+   (downloads.js) in a nested worker: the worker's thread is held by Python's start-up
+   meanwhile, and a response nobody reads stops arriving. Without nested workers, fetched
+   here. */
+// biome-ignore lint/correctness/noUnusedVariables: the worker's global, read after importScripts
+function startDownloads(after, runtime, weightsURL, helperURL) {
+  if (typeof Worker !== "function") {
+    return {
+      packages: after.then(() => fetchPackages(runtime)),
+      weights: after.then(() => fetch(weightsURL)).then(async (response) => {
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        return new Uint8Array(await response.arrayBuffer());
+      }),
+    };
+  }
+  const helper = new Worker(helperURL);
+  const wait = {};
+  const settled = Object.fromEntries(["packages", "weights"].map((name) =>
+    [name, new Promise((resolve, reject) => { wait[name] = { resolve, reject }; })]));
+  let left = 2;
+  helper.onmessage = ({ data }) => {
+    const name = "packages" in data || "packagesError" in data ? "packages" : "weights";
+    const error = data[`${name}Error`];
+    if (error === undefined) wait[name].resolve(data[name]);
+    else wait[name].reject(new Error(error));
+    if (--left === 0) helper.terminate();
+  };
+  helper.onerror = (event) => {
+    event.preventDefault();
+    for (const { reject } of Object.values(wait)) reject(new Error("downloads.js could not start"));
+  };
+  after.then(() => helper.postMessage({ runtime, weights: weightsURL }));
+  return settled;
 }

@@ -4,14 +4,15 @@
 
    The Tutor needs the replay sample and the check set (data/mnist-replay.npz and
    data/mnist-check.npz, fetched the first time there is something to learn, never on a first
-   visit). Their features are prepared a slice at a time, each slice a task of its own, so
+   visit) and NumPy's extras (ensureExtras: numpy.random and the rest only learning imports). Their features are prepared a slice at a time, each slice a task of its own, so
    that the predictions asked for meanwhile are answered between slices. */
 
 self.Lessons = class Lessons {
   /* pyodide, the shipped classifier (a PyProxy), fetchDataset(path) -> Uint8Array,
-     withProxies(use) (see worker.js), pythonMessage(error) -> text */
-  constructor({ pyodide, classifier, fetchDataset, withProxies, pythonMessage }) {
-    Object.assign(this, { pyodide, shipped: classifier, fetchDataset, withProxies, pythonMessage });
+     ensureExtras() (NumPy's extras, see worker.js), withProxies(use) (see worker.js),
+     pythonMessage(error) -> text */
+  constructor({ pyodide, classifier, fetchDataset, ensureExtras, withProxies, pythonMessage }) {
+    Object.assign(this, { pyodide, shipped: classifier, fetchDataset, ensureExtras, withProxies, pythonMessage });
     this.tutor = null;          // PyProxy of the Tutor, once made
     this.making = null;         // Promise of it, while the data files load
     this.adapted = null;        // PyProxy of tutor.classifier while examples are in use
@@ -32,7 +33,8 @@ self.Lessons = class Lessons {
 
   async make() {
     const [replay, check] = await Promise.all(
-      ["data/mnist-replay.npz", "data/mnist-check.npz"].map((path) => this.fetchDataset(path)));
+      ["data/mnist-replay.npz", "data/mnist-check.npz"].map((path) => this.fetchDataset(path))
+        .concat(this.ensureExtras()));
     const tutor = this.withProxies((keep) => {
       const datasets = keep(this.pyodide.pyimport("pycore.datasets"));
       const teach = keep(this.pyodide.pyimport("pycore.teach"));
@@ -98,7 +100,7 @@ self.Lessons = class Lessons {
   /* The "dataset" request: a data file fetched and read by pycore.datasets; how many images
      it holds, and of each digit. */
   async summary(path) {
-    const bytes = await this.fetchDataset(path);
+    const [bytes] = await Promise.all([this.fetchDataset(path), this.ensureExtras()]);
     return this.withProxies((keep) => {
       const datasets = keep(this.pyodide.pyimport("pycore.datasets"));
       let dataset;

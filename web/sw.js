@@ -5,8 +5,8 @@
    worker activates. On install it fetches manifest.json and precaches every file listed
    there except the lazy ones (bypassing the HTTP cache), and carries over from the old
    caches the lazy files already fetched whose sha256 the new manifest still lists.
-   Requests are answered from the cache first. A lazy file (the data files, "lazy": true)
-   not cached yet is fetched when first asked for and cached if its bytes match the
+   Requests are answered from the cache first. A lazy file (the data files and NumPy's
+   extras, "lazy": true) not cached yet is fetched when first asked for and cached if its bytes match the
    manifest, so it works offline from then on; anything else not cached (nothing,
    normally) goes to the network. Only same-origin GETs are handled.
 */

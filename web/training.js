@@ -19,7 +19,8 @@ const SCORING_SHARE = 0.1;       // scoring takes about this share of the time a
 const SCORING_EVERY_MS = 2000;   // ... and comes at most this often
 
 self.Trainer = class Trainer {
-  /* pyodide; fetchDataset(path) -> Uint8Array; withProxies(use), pythonMessage(error),
+  /* pyodide; fetchDataset(path) -> Uint8Array; ensureExtras() (NumPy's extras, files.js);
+     withProxies(use), pythonMessage(error),
      copyFloat32(array), copyBytes(array) (see worker.js); post(message, transfer) */
   constructor(helpers) {
     Object.assign(this, helpers);
@@ -100,7 +101,9 @@ self.Trainer = class Trainer {
   }
 
   loadData() {
-    this.data ??= Promise.all([TRAIN_FILE, CHECK_FILE].map((path) => this.fetchDataset(path)))
+    // NumPy's extras (numpy.random, numpy.fft: the Session draws and convolves with them)
+    this.data ??= Promise.all([...[TRAIN_FILE, CHECK_FILE].map((path) => this.fetchDataset(path)), this.ensureExtras()])
+      .then((loaded) => loaded.slice(0, 2))
       .then((files) => this.withProxies((keep) => {
         const datasets = keep(this.pyodide.pyimport("pycore.datasets"));
         const [train, check] = files.map((bytes, n) => {

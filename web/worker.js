@@ -17,17 +17,35 @@
 // biome-ignore lint/suspicious/noRedundantUseStrict: a classic script, not a module
 "use strict";
 
-// self.readTar; self.fetchVerified, fetchPackages, fetchSnapshot; self.withProxies and the
-// other PyProxy helpers; self.Lessons (teaching), self.Trainer (training)
-importScripts("tar.js", "fetching.js", "proxies.js", "lessons.js", "training.js");
+// The wasm, the start's largest file, is asked for before anything else (gunzippingFetch
+// below takes the response over).
+const wasmAsked = performance.now();
+const wasmRequest = fetch(new URL("pyodide/pyodide.asm.wasm.gz", self.location.href));
+wasmRequest.catch(() => {});
+
+// self.readTar; self.fetchVerified, fetchPackages, fetchSnapshot, snapshotCached,
+// gunzippingFetch, startDownloads, arrivesWithin; self.withProxies and the other PyProxy
+// helpers; self.Lessons (teaching), self.Trainer (training)
+importScripts("tar.js", "fetching.js", "files.js", "proxies.js", "lessons.js", "training.js");
 const { withProxies, pythonMessage, copyFloat32, copyBytes } = self;
 
 const BASE = new URL("./", self.location.href);
+// manifest.json's lazy files and NumPy's extras (files.js)
+const files = new self.WorkerFiles(BASE);
+const fetchDataset = (path) => files.fetchDataset(path);
+const ensureExtras = () => files.ensureExtras();
 const RUNTIME = new URL("pyodide/", BASE).href;
 const WEIGHTS = "model/mnist-cnn.npz";
 // Python's memory right after start-up, made by build.py (make_snapshot): restoring it
-// skips the interpreter's own start-up, the slowest part of loading.
+// skips the interpreter's own start-up, the slowest part of loading. Restored when the
+// service worker has cached it (a repeat visit), or when the wasm (3.1 MB gzipped) arrived
+// within FAST_MS: on a phone's network the snapshot's 5.2 MB cost more time than starting
+// the interpreter (docs/performance.md), and the service worker precaches it after the start.
 const SNAPSHOT = `${RUNTIME}snapshot.bin.gz`;
+const FAST_MS = 1000;   // the wasm in 1 s: at least 25 Mbps, the snapshot then in 1.7 s
+// build.py ships the wasm gzipped (gzip_runtime): Pyodide's request for it gets the .gz, gunzipped.
+const WASM = `${RUNTIME}pyodide.asm.wasm`;
+self.fetch = self.gunzippingFetch(self.fetch.bind(self), { [WASM]: "application/wasm" }, { [WASM]: wasmRequest });
 const STAGES = 4;
 // new Worker("worker.js", {name: "train"}): the training worker. (Not a ?role= query: a worker
 // the service worker answers from its cache takes the cached response's URL, without it.)
@@ -39,6 +57,7 @@ let lessons = null;      // self.Lessons: what the user taught (its classifier r
 let trainer = null;      // self.Trainer: the network trained in the page (role "train")
 let trained = null;      // PyProxy of the Classifier "use-weights" gave: while set, it reads the drawings
 let sys = null;          // PyProxy of the sys module (stats)
+let sitePackages = null; // where the packages are unpacked (site.getsitepackages()[0])
 let layouts = null;      // Map false/true -> [[name, size], ...]: classify_pixels' array
                          // without and with activations (Classifier.packed_layout)
 let verdicts = null;     // pycore.verdict's VERDICTS and REASONS: the packed "verdict" part's
@@ -58,14 +77,20 @@ async function start() {
     throw new StartError("This browser cannot run WebAssembly, which the in-browser Python needs.");
   }
   progress(1, "Starting Python (Pyodide runtime)");
-  // Everything the start needs is requested at once; each is awaited where it is used.
-  const snapshot = self.fetchSnapshot(SNAPSHOT);
-  const packages = self.fetchPackages(RUNTIME);
-  const weightsRequest = fetch(new URL(WEIGHTS, BASE)).catch((error) => error);
-  snapshot.catch(() => {});
+  // Everything the start needs is requested at once, each awaited where it is used; the
+  // wasm first, and NumPy, pycore and the weights once it has arrived: on a slow network
+  // they then download while Python starts, instead of delaying the start they come after.
+  const wasmArrived = self.fetch.prefetch(WASM);
+  const { packages, weights } = self.startDownloads(wasmArrived, RUNTIME, new URL(WEIGHTS, BASE).href,
+    new URL("downloads.js", BASE));
   packages.catch(() => {});
+  weights.catch(() => {});
+  let snapshot = null;
   try {
     importScripts(`${RUNTIME}pyodide.js`);
+    if ((await self.snapshotCached(SNAPSHOT)) || (await self.arrivesWithin(wasmArrived, FAST_MS, wasmAsked))) {
+      snapshot = self.fetchSnapshot(SNAPSHOT);
+    }
     // When pyodide.asm.wasm is missing or broken, Pyodide 0.27.7 only logs
     // "wasm instantiation failed!" with console.warn and loadPyodide never settles;
     // watch for that warning (and the error logged after it) and fail instead of hanging.
@@ -80,7 +105,7 @@ async function start() {
     };
     try {
       pyodide = await Promise.race([
-        loadPyodide({ indexURL: RUNTIME, fullStdLib: false, _loadSnapshot: snapshot }),
+        loadPyodide({ indexURL: RUNTIME, fullStdLib: false, ...(snapshot && { _loadSnapshot: snapshot }) }),
         wasmFailure,
       ]);
       // Every page restores the same memory: give Python's random module its own seed.
@@ -99,9 +124,10 @@ async function start() {
     // Unpacked into site-packages; numpy's C extensions load when imported, and only
     // those numpy imports (loadPackage would instantiate all 19 first).
     sys = pyodide.pyimport("sys");
-    const sitePackages = withProxies((keep) => keep(keep(pyodide.pyimport("site")).getsitepackages()).get(0));
+    sitePackages = withProxies((keep) => keep(keep(pyodide.pyimport("site")).getsitepackages()).get(0));
+    files.attach(pyodide, sitePackages);
     for (const { file, format, bytes } of await packages) {
-      if (format === "tar") untar(bytes, sitePackages, file);
+      if (format === "tar") files.untar(bytes, sitePackages, file);
       else pyodide.unpackArchive(bytes, format, { extractDir: sitePackages });
     }
     // Only site-packages changed, so only its finder forgets what it listed there
@@ -116,12 +142,12 @@ async function start() {
   }
 
   progress(3, "Loading the trained weights");
-  const response = await weightsRequest;
-  if (response instanceof Error || !response.ok) {
-    const why = response instanceof Error ? response.message : `HTTP ${response.status}`;
-    throw new StartError(`The model file ${WEIGHTS} could not be downloaded (${why}).`);
+  let bytes;
+  try {
+    bytes = await weights;
+  } catch (error) {
+    throw new StartError(`The model file ${WEIGHTS} could not be downloaded (${error.message}).`);
   }
-  const bytes = new Uint8Array(await response.arrayBuffer());
   const inference = pyodide.pyimport("pycore.inference");
   const data = pyodide.toPy(bytes);
   try {
@@ -133,9 +159,9 @@ async function start() {
     inference.destroy();
   }
 
-  lessons = new self.Lessons({ pyodide, classifier, fetchDataset, withProxies, pythonMessage });
-  trainer = new self.Trainer({ pyodide, fetchDataset, withProxies, pythonMessage, copyFloat32, copyBytes,
-    post: (message, transfer) => self.postMessage(message, transfer) });
+  lessons = new self.Lessons({ pyodide, classifier, fetchDataset, ensureExtras, withProxies, pythonMessage });
+  trainer = new self.Trainer({ pyodide, fetchDataset, ensureExtras, withProxies, pythonMessage, copyFloat32,
+    copyBytes, post: (message, transfer) => self.postMessage(message, transfer) });
 
   progress(4, "Warming up");
   layouts = new Map([false, true].map((activations) =>
@@ -150,6 +176,7 @@ async function start() {
     numpy: withProxies((keep) => keep(pyodide.pyimport("numpy")).__version__),
     startMs: 0,
     stageMs: {},
+    snapshot: snapshot !== null,   // restored from the start-up snapshot (a repeat visit, a fast network)
     maps: withProxies((keep) => keep(classifier.map_shapes()).toJs({ dict_converter: Object.fromEntries })),
     role: ROLE,
     trainSettings: trainer.table(),
@@ -168,33 +195,6 @@ async function start() {
     info.stageMs[name] = stageStarts[i + 1] - stageStarts[i];
   });
   return info;
-}
-
-let manifestFiles = null;   // Promise of Map path -> entry of manifest.json, read once
-
-/* The bytes of a file manifest.json lists (the lazy data files, data/*.npz: the service
-   worker caches them once fetched), checked by the browser against the listed sha256. */
-async function fetchDataset(path) {
-  manifestFiles ??= fetch(new URL("manifest.json", BASE)).then(async (response) => {
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    return new Map((await response.json()).files.map((file) => [file.path, file]));
-  }).catch((error) => {
-    manifestFiles = null;   // asked again next time
-    throw new Error(`manifest.json could not be downloaded (${error.message}), so ${path} cannot be`);
-  });
-  const file = (await manifestFiles).get(path);
-  if (!file) throw new Error(`${path} could not be downloaded: manifest.json does not list it`);
-  const response = await self.fetchVerified(new URL(path, BASE).href, file.sha256, path, "manifest.json");
-  return new Uint8Array(await response.arrayBuffer());
-}
-
-/* Write the files of an uncompressed ustar archive (tar.js's readTar) under dir. */
-function untar(tar, dir, file) {
-  for (const { name, data } of self.readTar(tar, file)) {
-    const path = `${dir}/${name}`;
-    pyodide.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
-    pyodide.FS.writeFile(path, data);
-  }
 }
 
 /* "use-weights": bytes of a pycore.weights file (the network being trained) read the

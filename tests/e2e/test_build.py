@@ -26,7 +26,7 @@ def test_manifest_lists_every_file_with_size_and_hash(site):
         assert entry["sha256"] == hashlib.sha256(data).hexdigest()
     for required in ("index.html", "app.js", "app.css", "worker.js", "sw.js", "model/mnist-cnn.npz",
                      "model/metrics.json", "pyodide/pyodide.js", "pyodide/pyodide.asm.js",
-                     "pyodide/pyodide.asm.wasm", "pyodide/python_stdlib.zip",
+                     "pyodide/pyodide.asm.wasm.gz", "pyodide/python_stdlib.zip",
                      "pyodide/pyodide-lock.json", "pyodide/snapshot.bin.gz", site.manifest["pycore_wheel"],
                      "app.webmanifest", "favicon.svg", "icons/icon-192.png", "icons/icon-512.png",
                      "icons/icon-maskable-512.png"):
@@ -34,8 +34,14 @@ def test_manifest_lists_every_file_with_size_and_hash(site):
 
 
 def test_runtime_files_are_the_pinned_ones(site):
+    """The wasm gzipped (gunzipped in the worker, for hosts that compress only text), the
+    rest as they are."""
     for name, digest in build.PYODIDE_CORE.items():
-        if name not in ("pyodide-lock.json", "python_stdlib.zip"):
+        if name in build.GZIPPED_RUNTIME:
+            assert not (site.dist / "pyodide" / name).exists()
+            data = gzip.decompress((site.dist / "pyodide" / f"{name}.gz").read_bytes())
+            assert hashlib.sha256(data).hexdigest() == digest
+        elif name not in ("pyodide-lock.json", "python_stdlib.zip"):
             assert build.sha256_file(site.dist / "pyodide" / name) == digest
 
 
@@ -53,20 +59,28 @@ def test_stdlib_zip_holds_only_members_of_the_pinned_one_unchanged(site):
     assert "email/__init__.py" not in names and "tarfile.py" not in names and "csv.py" not in names
 
 
-def test_numpy_archive_is_part_of_the_pinned_wheel_py_compiled(site):
-    """dist's numpy .tar.gz holds files of the pinned wheel unchanged, each .py as its .pyc:
-    those the worker's code paths read (inference, pictures, teaching, training: numpy.random
-    and numpy.fft too), not the other ~240; plain files only, with relative names, as the
-    worker's untar accepts."""
+def archive_files(path):
+    with tarfile.open(path, "r:gz") as shipped:
+        members = shipped.getmembers()
+        assert all(m.isfile() and not m.name.startswith("/") and ".." not in m.name.split("/")
+                   for m in members)
+        return {m.name: shipped.extractfile(m).read() for m in members}
+
+
+def test_numpy_archives_are_part_of_the_pinned_wheel_py_compiled(site):
+    """dist's two numpy .tar.gz hold files of the pinned wheel unchanged, each .py as its
+    .pyc: the start's, what the start, predictions and pictures read; the extras (lazy), what
+    only teaching and training read (numpy.random, numpy.fft); not the other ~240; plain
+    files only, with relative names, as the worker's untar accepts."""
     pinned = build.fetch_numpy_wheel(build.cache_dir())
     assert build.sha256_file(pinned) == build.NUMPY_SHA256
     with zipfile.ZipFile(pinned) as source:
         before = {i.filename: source.read(i) for i in source.infolist() if not i.is_dir()}
-    with tarfile.open(site.dist / "pyodide" / build.NUMPY_ARCHIVE, "r:gz") as shipped:
-        members = shipped.getmembers()
-        assert all(m.isfile() and not m.name.startswith("/") and ".." not in m.name.split("/")
-                   for m in members)
-        after = {m.name: shipped.extractfile(m).read() for m in members}
+    start = archive_files(site.dist / "pyodide" / build.NUMPY_ARCHIVE)
+    extras = archive_files(site.dist / site.manifest["numpy_extras"])
+    assert site.manifest["numpy_extras"] == f"pyodide/{build.NUMPY_EXTRAS}"
+    assert not set(start) & set(extras)
+    after = {**start, **extras}
     assert 50 < len(after) < len(before) / 2
     for name, data in after.items():
         if name.endswith(".pyc"):
@@ -74,9 +88,12 @@ def test_numpy_archive_is_part_of_the_pinned_wheel_py_compiled(site):
         else:
             assert after[name] == before[name], name
     for needed in ("numpy/__init__.pyc", "numpy/_core/_multiarray_umath.cpython-312-wasm32-emscripten.so",
-                   "numpy/lib/format.pyc", "numpy/fft/_pocketfft.pyc",
+                   "numpy/lib/format.pyc"):
+        assert needed in start
+    for needed in ("numpy/fft/_pocketfft.pyc", "numpy/random/__init__.pyc",
                    "numpy/random/_generator.cpython-312-wasm32-emscripten.so"):
-        assert needed in after
+        assert needed in extras
+    assert not any(name.startswith(("numpy/random/", "numpy/fft/")) for name in start)
     assert not any(name.startswith(("numpy/polynomial/", "numpy/ma/", "numpy/f2py/", "numpy/testing/"))
                    for name in after)
     lock = json.loads((site.dist / "pyodide" / "pyodide-lock.json").read_text())
@@ -85,14 +102,23 @@ def test_numpy_archive_is_part_of_the_pinned_wheel_py_compiled(site):
 
 
 def shipped_paths_config(site, tmp_path, snapshot=True, **extra):
-    """build.RUNTIME_SCRIPT's files for dist/ as shipped: its runtime, reduced python_stdlib.zip
-    and NumPy archive, its pycore wheel, model and data files (and its snapshot, gunzipped)."""
-    runtime = site.dist / "pyodide"
-    config = build.exercise_config(runtime, runtime / build.NUMPY_ARCHIVE, site.dist / site.manifest["pycore_wheel"],
+    """build.RUNTIME_SCRIPT's files for dist/ as shipped: its runtime (the wasm gunzipped, as
+    the worker does), reduced python_stdlib.zip and NumPy archives (the extras unpacked after
+    the predictions), its pycore wheel, model and data files (and its snapshot, gunzipped)."""
+    shipped = site.dist / "pyodide"
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(exist_ok=True)
+    for path in shipped.iterdir():
+        if path.name.removesuffix(".gz") in build.GZIPPED_RUNTIME:
+            (runtime / path.name.removesuffix(".gz")).write_bytes(gzip.decompress(path.read_bytes()))
+        elif not (runtime / path.name).exists():
+            (runtime / path.name).symlink_to(path)
+    config = build.exercise_config(runtime, shipped / build.NUMPY_ARCHIVE, site.dist / site.manifest["pycore_wheel"],
                                    site.dist)
+    config["extras"] = str(site.dist / site.manifest["numpy_extras"])
     if snapshot:
         raw = tmp_path / "snapshot.bin"
-        raw.write_bytes(gzip.decompress((runtime / "snapshot.bin.gz").read_bytes()))
+        raw.write_bytes(gzip.decompress((shipped / "snapshot.bin.gz").read_bytes()))
         config["snapshot"] = str(raw)
     return {**config, **extra}
 
@@ -124,6 +150,17 @@ def test_a_module_that_was_not_shipped_fails_the_check(site, tmp_path):
             build.node_script("check", shipped_paths_config(site, tmp_path, imports=[module]), "the check")
 
 
+def test_the_start_archive_alone_predicts_but_cannot_import_numpy_random(site, tmp_path):
+    """Without NumPy's extras the start and predictions run (the start needs no more), and
+    numpy.random and numpy.fft are not there: they come with ensureExtras."""
+    alone = shipped_paths_config(site, tmp_path, extras=None, learning=False)
+    ran = build.node_script("check", alone, "the check")["ran"]
+    assert "not a readable .npz" in ran["predictions"]["refused"] and "teaching" not in ran
+    for module in ("numpy.random", "numpy.fft"):
+        with pytest.raises(build.BuildError, match=f"ModuleNotFoundError: No module named '{module}'"):
+            build.node_script("check", {**alone, "imports": [module]}, "the check")
+
+
 def pycore_imports():
     """(file, module) for every absolute import in pycore/, at any depth (a function's too)."""
     for path in sorted(build.PYCORE.glob("*.py")):
@@ -140,8 +177,9 @@ def test_every_import_in_pycore_resolves_in_the_shipped_files(site, shipped_run)
     shipped python_stdlib.zip or NumPy archive (a `from m import name` may name an attribute)."""
     with zipfile.ZipFile(site.dist / "pyodide" / "python_stdlib.zip") as z:
         files = set(z.namelist())
-    with tarfile.open(site.dist / "pyodide" / build.NUMPY_ARCHIVE, "r:gz") as t:
-        files |= {name.removesuffix("c") for name in t.getnames()}
+    for archive in (build.NUMPY_ARCHIVE, build.NUMPY_EXTRAS):
+        with tarfile.open(site.dist / "pyodide" / archive, "r:gz") as t:
+            files |= {name.removesuffix("c") for name in t.getnames()}
     builtin = set(shipped_run["builtin"])
 
     def shipped(module):
@@ -184,7 +222,7 @@ def test_pycore_wheel_is_reproducible(site, tmp_path):
 
 
 @pytest.mark.parametrize("path, mime", [("", "text/html"), ("app.js", "text/javascript"),
-                                        ("pyodide/pyodide.asm.wasm", "application/wasm"),
+                                        ("pyodide/pyodide.asm.wasm.gz", "application/gzip"),
                                         ("manifest.json", "application/json"),
                                         ("model/mnist-cnn.npz", "application/octet-stream")])
 def test_served_with_the_right_mime_type(site, path, mime):
@@ -247,10 +285,11 @@ def mnist():
     return data.load()
 
 
-def test_data_files_are_listed_lazy_with_their_hash(site):
+def test_data_files_and_numpy_extras_are_listed_lazy_with_their_hash(site):
     listed = {entry["path"]: entry for entry in site.manifest["files"]}
-    assert {path for path, entry in listed.items() if entry.get("lazy")} == set(DATA_FILES)
-    for path in DATA_FILES:
+    lazy = (*DATA_FILES, site.manifest["numpy_extras"])
+    assert {path for path, entry in listed.items() if entry.get("lazy")} == set(lazy)
+    for path in lazy:
         data = (site.dist / path).read_bytes()
         assert listed[path] == {"path": path, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
                                 "lazy": True}

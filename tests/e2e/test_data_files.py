@@ -87,7 +87,7 @@ def test_first_visit_fetches_no_data_file_and_a_fetched_one_works_offline(browse
         urls = wait_for_cache(page, site.manifest["version"])
         assert not [url for url in page.requests if "/data/" in url], page.requests
         assert not [url for url in urls if "/data/" in url]
-        assert any(url.endswith("pyodide/pyodide.asm.wasm") for url in urls)
+        assert any(url.endswith("pyodide/pyodide.asm.wasm.gz") for url in urls)
 
         assert ask(page, REPLAY) == [{**REPLAY_SUMMARY, "id": 0}]
         urls = wait_for_cache(page, site.manifest["version"])
@@ -161,6 +161,7 @@ def test_a_new_build_keeps_a_fetched_data_file(browser, tmp_path):
         page.reload()                               # the browser checks sw.js
         urls = wait_for_cache(page, second["version"])
         assert url + REPLAY in urls and url + CHECK not in urls
+        assert url + second["numpy_extras"] in urls             # NumPy's extras, lazy too, carried over
         harness.wait_ready(page)
         assert ask(page, REPLAY) == [{**REPLAY_SUMMARY, "id": 0}]
     finally:

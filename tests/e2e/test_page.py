@@ -190,10 +190,23 @@ def test_touch_drawing(browser, site):
         context.close()
 
 
+FAST_4G = {"offline": False, "latency": 165, "downloadThroughput": 9_000_000 / 8, "uploadThroughput": 1_500_000 / 8}
+NO_LIMIT = {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+
+
 def test_offline_reload_after_first_visit(browser, site):
+    """A first visit on a phone's network (Fast 4G, emulated) starts without the start-up
+    snapshot; the service worker then caches it, and later visits restore it, offline too."""
     context = browser.new_context()   # service workers allowed
     try:
-        page = harness.open_ready_page(context, site.url)
+        page = context.new_page()
+        network = context.new_cdp_session(page)
+        network.send("Network.enable")
+        network.send("Network.emulateNetworkConditions", FAST_4G)
+        page.goto(site.url)
+        harness.wait_ready(page)
+        assert page.evaluate("window.mnistDraw.info.snapshot") is False
+        network.send("Network.emulateNetworkConditions", NO_LIMIT)
         page.wait_for_selector("body[data-offline=ready]", timeout=60_000)
         cached = page.evaluate("""async () => {
             const names = await caches.keys();
@@ -202,9 +215,13 @@ def test_offline_reload_after_first_visit(browser, site):
         }""")
         for entry in site.manifest["files"]:   # all but the lazy data files (tests/e2e/test_data_files.py)
             assert (site.url + entry["path"] in cached) != entry.get("lazy", False), entry["path"]
+        page.reload()
+        harness.wait_ready(page)
+        assert page.evaluate("window.mnistDraw.info.snapshot") is True
         context.set_offline(True)
         page.reload()
         harness.wait_ready(page)
+        assert page.evaluate("window.mnistDraw.info.snapshot") is True
         harness.draw_strokes(page, harness.shape_points("1"))
         assert len(harness.highlighted(page)) == 1
     finally:
@@ -215,7 +232,7 @@ def test_no_request_leaves_the_origin(ready_page, site):
     page = ready_page   # recording since its profile opened: load, start, predictions
     harness.draw_strokes(page, harness.shape_points("0"))
     page.click("#clear")
-    assert any(url.endswith("pyodide.asm.wasm") for url in page.requests), page.requests
+    assert any(url.endswith("pyodide.asm.wasm.gz") for url in page.requests), page.requests
     foreign = [url for url in page.requests if not url.startswith(site.url)]
     assert foreign == []
     assert not [e for e in page.errors if "Content Security Policy" in e]
@@ -256,14 +273,19 @@ def test_bad_weights_file_gives_error_state(page, context, site, body, status):
 
 
 @pytest.mark.parametrize("pattern, status, body, words", [
-    ("**/pyodide/pyodide.asm.wasm", 404, b"", "Python runtime"),
+    ("**/pyodide/pyodide.asm.wasm.gz", 404, b"", "Python runtime"),
+    ("**/pyodide/pyodide.asm.wasm.gz", 200, b"not gzip", "Python runtime"),
     ("**/pyodide/numpy-*.tar.gz", 200, gzip.compress(b"not the pinned numpy"), "NumPy"),
     ("**/pyodide/snapshot.bin.gz", 404, b"", "Python runtime"),
     ("**/pyodide/snapshot.bin.gz", 200, b"not gzip", "Python runtime"),
     ("**/pyodide/snapshot.bin.gz", 200, gzip.compress(bytes(1 << 16)), "Python runtime"),
-], ids=["missing runtime", "corrupt numpy", "missing snapshot", "snapshot not gzip",
+], ids=["missing runtime", "runtime not gzip", "corrupt numpy", "missing snapshot", "snapshot not gzip",
         "not a snapshot"])
 def test_bad_runtime_file_gives_error_state(page, context, site, pattern, status, body, words):
+    if "snapshot" in pattern:   # the worker asks for it only when a cache holds it (a repeat visit)
+        page.goto(site.url + "favicon.svg")
+        page.evaluate("""async url => (await caches.open('mnist-draw-test')).put(url, new Response('x'))""",
+                      site.url + "pyodide/snapshot.bin.gz")
     context.route(pattern, lambda route: route.fulfill(status=status, body=body))
     page.goto(site.url)
     assert harness.wait_started(page) == "error"

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 import { test } from "node:test";
 import vm from "node:vm";
 
@@ -54,4 +55,58 @@ test("an HTTP error or no answer: the file could not be downloaded", async () =>
     await assert.rejects(fetchVerified("data/a.npz", sha256, "data/a.npz", "manifest.json"),
       { message: `data/a.npz could not be downloaded (${why})` });
   }
+});
+
+/* fetching.js in a context with the given globals (fetch, caches), as the worker has them. */
+function loadWith(globals) {
+  const context = vm.createContext({ btoa, crypto, Response, Request, TypeError, Error, Uint8Array,
+    DecompressionStream, String, ...globals });
+  vm.runInContext(readFileSync(new URL("../../web/fetching.js", import.meta.url), "utf8"), context);
+  return context;
+}
+
+test("gunzippingFetch asks for the .gz of a listed URL and answers with its bytes gunzipped, as the listed type", async () => {
+  const wasm = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]);
+  const asked = [];
+  const fetch = async (url) => {
+    asked.push(String(url));
+    if (url === "r/pyodide.asm.wasm.gz") return new Response(gzipSync(wasm), { status: 200 });
+    return new Response("other", { status: url === "r/missing.wasm.gz" ? 404 : 200 });
+  };
+  const { gunzippingFetch } = loadWith({});
+  const wrapped = gunzippingFetch(fetch, { "r/pyodide.asm.wasm": "application/wasm", "r/missing.wasm": "application/wasm" });
+  const response = await wrapped("r/pyodide.asm.wasm");
+  assert.equal(response.headers.get("Content-Type"), "application/wasm");
+  assert.deepEqual(new Uint8Array(await response.arrayBuffer()), wasm);
+  assert.equal(await (await wrapped("r/pyodide.js")).text(), "other");        // not listed: as it is
+  assert.equal((await wrapped("r/missing.wasm")).status, 404);                 // an HTTP error as it came
+  assert.deepEqual(asked, ["r/pyodide.asm.wasm.gz", "r/pyodide.js", "r/missing.wasm.gz"]);
+});
+
+test("snapshotCached: true only when a cache holds the snapshot", async () => {
+  const url = "r/snapshot.bin.gz";
+  assert.equal(await loadWith({}).snapshotCached(url), false);                 // no caches (no secure context)
+  const holding = (answer) => loadWith({ caches: { match: async () => answer() } });
+  assert.equal(await holding(() => new Response("x")).snapshotCached(url), true);
+  assert.equal(await holding(() => undefined).snapshotCached(url), false);
+  assert.equal(await holding(() => { throw new Error("denied"); }).snapshotCached(url), false);
+});
+
+test("gunzippingFetch's prefetch: asked for at once (or a request already started is used), given to the next request", async () => {
+  const wasm = new Uint8Array([0, 97, 115, 109]);
+  const asked = [];
+  const fetch = async (url) => {
+    asked.push(String(url));
+    return new Response(gzipSync(wasm), { status: 200 });
+  };
+  const { gunzippingFetch } = loadWith({});
+  const started = fetch("r/a.wasm.gz");
+  const wrapped = gunzippingFetch(fetch, { "r/a.wasm": "application/wasm", "r/b.wasm": "application/wasm" },
+    { "r/a.wasm": started });
+  await wrapped.prefetch("r/a.wasm");           // resolves once the bytes have arrived
+  await wrapped.prefetch("r/b.wasm");
+  for (const url of ["r/a.wasm", "r/b.wasm"]) {
+    assert.deepEqual(new Uint8Array(await (await wrapped(url)).arrayBuffer()), wasm);
+  }
+  assert.deepEqual(asked, ["r/a.wasm.gz", "r/b.wasm.gz"]);   // each once: the started one, the prefetched one
 });
