@@ -646,10 +646,49 @@ function extras(py, sitePackages) {
   }
 }
 
-function predictions(py, { classifier, classify, warm }) {
+/* An opaque photo of a digit: grey paper lit unevenly, a little noise, a dark stroke; then
+   the same light on dark. Every step of preprocess.flatten_background runs on it (the ink's
+   percentile too, which imports numpy.ma: pure noise would leave no ink and skip it). */
+function photoOfAStroke(size, lightInk) {
   let seed = 1;
-  const photo = new Uint8Array(120 * 120 * 4).map(() => (seed = (seed * 69069 + 1) >>> 0) >>> 24);
-  classify(classifier, 120, photo, { photo: true, activations: true });
+  const photo = new Uint8Array(size * size * 4);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const noise = ((seed = (seed * 69069 + 1) >>> 0) >>> 28) - 8;
+      const stroke = Math.abs(x - size / 2) < size / 20 && y > size / 6 && y < (5 * size) / 6;
+      const paper = 150 + (70 * x) / size + noise;
+      const value = stroke ? 40 + noise : paper;
+      photo.fill(lightInk ? 255 - value : value, (y * size + x) * 4, (y * size + x) * 4 + 3);
+      photo[(y * size + x) * 4 + 3] = 255;
+    }
+  }
+  return photo;
+}
+
+/* An opaque canvas (a drawing on white or black paper, as the parity tests and mnistDraw's
+   classify give them): its ink is read against the border's level, another path than the
+   page's transparent input canvas. */
+function opaqueDrawing(size, inkValue, paperValue, stroke = true) {
+  const canvas = new Uint8Array(size * size * 4);
+  for (let i = 0; i < size * size; i++) {
+    const x = i % size;
+    const y = Math.floor(i / size);
+    const inked = stroke && Math.abs(x - size / 2) < size / 16 && y > size / 5 && y < (4 * size) / 5;
+    canvas.fill(inked ? inkValue : paperValue, i * 4, i * 4 + 3);
+    canvas[i * 4 + 3] = 255;
+  }
+  return canvas;
+}
+
+function predictions(py, { classifier, classify, warm }) {
+  classify(classifier, 80, opaqueDrawing(80, 0, 255), { photo: false, activations: true });
+  classify(classifier, 80, opaqueDrawing(80, 255, 0), { photo: false, activations: false });
+  classify(classifier, 80, opaqueDrawing(80, 0, 255, false), { photo: false, activations: false });   // blank paper
+  classify(classifier, 120, photoOfAStroke(120, false), { photo: true, activations: true });
+  classify(classifier, 120, photoOfAStroke(120, true), { photo: true, activations: false });
+  let seed = 1;
+  const noise = new Uint8Array(120 * 120 * 4).map(() => (seed = (seed * 69069 + 1) >>> 0) >>> 24);
+  classify(classifier, 120, noise, { photo: true, activations: false });
   classify(classifier, 56, warm, { photo: false, activations: true });
   classify(classifier, 56, new Uint8Array(56 * 56 * 4), { photo: false, activations: false });   // blank
   withProxies((keep) => keep(classifier.kernels()).getBuffer("f32").release());
