@@ -115,11 +115,15 @@ def test_the_drawing_box_reads_with_the_trained_network_and_back_exactly(run):
     shipped = harness.probabilities(page)
     assert page.locator("#reader").is_hidden()
     toggle_use(page, True)
-    trained = harness.probabilities(page)
-    assert abs(trained - shipped).max() > 0.05, (shipped, trained)   # a barely trained network
-    assert page.locator("#reader").is_visible()
-    assert "network you are training" in page.inner_text("#train-reader")
-    toggle_use(page, False)
+    try:
+        trained = harness.probabilities(page)
+        # another network's answer: a few seconds of training in, it may read the 3 well already
+        # (98.8 % against the shipped 100 % in one run), but never with the very same numbers
+        assert abs(trained - shipped).max() > 1e-4, (shipped, trained)
+        assert page.locator("#reader").is_visible()
+        assert "network you are training" in page.inner_text("#train-reader")
+    finally:
+        toggle_use(page, False)                      # the later tests start from the shipped network
     assert (harness.probabilities(page) == shipped).all()            # the very same numbers
     assert page.locator("#reader").is_hidden()
 
