@@ -201,8 +201,8 @@ self.Trainer = class Trainer {
     const t0 = performance.now();
     do {
       const own = this.withProxies((keep) => this.copyFloat32(keep(this.session.share())));
-      const settings = this.part === 0 ? this.pending : null;
-      this.pending = this.part === 0 ? null : this.pending;
+      const settings = this.part === 0 ? this.pending : null;   // only the leader takes settings
+      this.pending = null;
       const copy = own.slice();
       this.port.postMessage({ kind: "share", share: copy, settings }, [copy.buffer]);
       const other = await this.otherShare();

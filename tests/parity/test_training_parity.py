@@ -2,8 +2,8 @@
 products, no BLAS) and pycore under CPython (BLAS), from the same seed on the same data files,
 end with the same weights, alone and as the page's two data-parallel parts.
 
-The test starts training workers of its own in the page (worker.js named "train", the page's
-protocol: docs/architecture.md, "The worker's messages"), lets them train one slice, pauses,
+The test starts a training team of its own in the page (web/team.js's TrainingTeam, as the
+page's Train it yourself section does), lets it train one slice, pauses,
 and asks for the weights and the number of images trained on; CPython then takes as many
 steps with pycore.training.Session and compares every parameter.
 """
@@ -16,41 +16,23 @@ from pycore.training import Session
 SEED = 1234
 SETTINGS = {"batch_size": 32, "lr": 0.02, "momentum": 0.9}
 
-# In the page: `parts` training workers, started, joined by a channel, trained for a slice,
-# paused; resolves with the leader's weights (bytes as a plain array) and images trained on.
+# In the page: the page's own TrainingTeam (web/team.js) of `parts` training workers, trained
+# for a slice, paused; resolves with the leader's weights (bytes as a plain array) and the
+# images trained on.
 TRAIN_IN_PAGE = """async ({ parts, seed, settings }) => {
-  const workers = Array.from({ length: parts }, () => new Worker("worker.js", { name: "train" }));
-  let nextId = 1;
-  const waiters = new Map();
+  const { TrainingTeam } = await import("./team.js");
   let trained = null;
   const firstSlice = new Promise((resolve) => { trained = resolve; });
-  const ready = workers.map((worker) => new Promise((resolve, reject) => {
-    worker.onmessage = ({ data }) => {
-      if (data.type === "ready") resolve();
-      else if (data.type === "fatal") reject(new Error(data.message));
-      else if (data.type === "trained") trained(data);
-      else if (data.type === "train-halted") reject(new Error(data.message));
-      else if (data.id !== undefined) waiters.get(data.id)(data);
-    };
-  }));
-  await Promise.all(ready);
-  const ask = (worker, message, transfer = []) => new Promise((resolve, reject) => {
-    const id = nextId++;
-    waiters.set(id, (data) => (data.type === "error" ? reject(new Error(data.message)) : resolve(data)));
-    worker.postMessage({ id, ...message }, transfer);
-  });
-  const channel = new MessageChannel();
-  await Promise.all(workers.map((worker, part) => {
-    const start = { type: "train-start", seed, settings };
-    if (parts === 1) return ask(worker, start);
-    const port = part === 0 ? channel.port1 : channel.port2;
-    return ask(worker, { ...start, part, parts, port }, [port]);
-  }));
-  await firstSlice;
-  const { images } = await ask(workers[0], { type: "train-pause" });
-  const { bytes } = await ask(workers[0], { type: "train-weights" });
-  for (const worker of workers) worker.terminate();
-  return { images, bytes: Array.from(bytes) };
+  const team = await TrainingTeam.start(parts, (notice) => { if (notice.type === "trained") trained(notice); });
+  try {
+    await team.request("train-start", { seed, settings });
+    await firstSlice;
+    const { images } = await team.request("train-pause");
+    const { bytes } = await team.request("train-weights");
+    return { images, bytes: Array.from(bytes) };
+  } finally {
+    team.terminate();
+  }
 }"""
 
 
