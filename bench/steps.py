@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import build
+from bench.common import print_load
 
 ROOT = Path(__file__).absolute().parents[1]
 
@@ -137,7 +138,7 @@ def main(argv=None) -> int:
         builds = {"this": ROOT / "pycore"}
         if args.against:
             builds[args.against] = checkout_pycore(args.against, workdir)
-        print("load average before: {:.2f} {:.2f} {:.2f} on {} CPUs".format(*os.getloadavg(), os.cpu_count()))
+        print_load("before")
         runs = {name: [] for name in builds}
         began = time.perf_counter()
         for _ in range(args.rounds):
@@ -164,7 +165,7 @@ def main(argv=None) -> int:
         if args.against:
             ratio = medians["this"]["step"] / medians[args.against]["step"]
             print(f"ratio this / {args.against}: {ratio:.2f} (images/s {1 / ratio:.2f} times)")
-        print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+        print_load("after")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0

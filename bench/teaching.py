@@ -15,12 +15,11 @@ The figures for CPython and the accuracy after teaching: python -m train.teachin
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import statistics
 import sys
 import time
 
+from bench.common import print_load, served_site
 from tests.e2e import harness
 
 # lessons: a European 1 (read as 7 as shipped) drawn at a few places, then other digits
@@ -66,13 +65,11 @@ def main(argv=None) -> int:
         parser.error("--lessons must be at least 2")
     from playwright.sync_api import sync_playwright
 
-    workdir = harness.new_workdir()
-    site = harness.build_and_serve(workdir)
-    try:
+    with served_site() as site:
         with sync_playwright() as playwright:
             browser = harness.launch(playwright)
             print(f"site: {site.url}  (Chromium {browser.version})")
-            print("load average before: {:.2f} {:.2f} {:.2f} on {} CPUs".format(*os.getloadavg(), os.cpu_count()))
+            print_load("before")
             page = harness.open_ready_page(browser, site.url)
             steps, ends, facts = [], [], None
             for n in range(args.lessons):
@@ -88,12 +85,9 @@ def main(argv=None) -> int:
             print(f"{'':22s}end to end (click to read again)  median {statistics.median(ends):6.0f}"
                   f"  p95 {percentile(ends, 95):6.0f}")
             print(f"after {facts['count']} examples: {page.inner_text('#teach-status')}")
-            print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+            print_load("after")
             page.context.close()
             browser.close()
-    finally:
-        site.close()
-        shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
 

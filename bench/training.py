@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import sys
 import time
 
+from bench.common import print_load, served_site
 from tests.e2e import harness
 
 STATE = """() => { const t = document.querySelector('#train');
@@ -94,10 +94,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
-    workdir = harness.new_workdir()
-    site = harness.build_and_serve(workdir)
-    try:
-        print("load average before: {:.2f} {:.2f} {:.2f} on {} CPUs".format(*os.getloadavg(), os.cpu_count()))
+    with served_site() as site:
+        print_load("before")
         if not args.no_cpython:
             rate, images = cpython_rate(site.dist, args.cpython_seconds)
             print(f"CPython: {rate:7.0f} images/s (median of 0.25 s slices; {images} images in "
@@ -120,10 +118,7 @@ def main(argv=None) -> int:
                 print(f"  a drawing made while training: answered {prediction_ms:.0f} ms after the mouse was lifted")
             page.context.close()
             browser.close()
-        print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-    finally:
-        site.close()
-        shutil.rmtree(workdir, ignore_errors=True)
+        print_load("after")
     return 0
 
 

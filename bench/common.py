@@ -1,0 +1,29 @@
+"""What the browser benchmarks share: the site built from this checkout and served for the
+run, and the machine's load, printed before and after (other work skews every figure)."""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+
+from tests.e2e import harness
+
+
+@contextlib.contextmanager
+def served_site():
+    """This checkout's site, built into a temporary folder and served on 127.0.0.1 while the
+    block runs (harness.build_and_serve); closed and removed after."""
+    workdir = harness.new_workdir()
+    site = harness.build_and_serve(workdir)
+    try:
+        yield site
+    finally:
+        site.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def print_load(when: str) -> None:
+    """'load average before: ...' (with the CPU count) or 'after'."""
+    one, five, fifteen = os.getloadavg()
+    cpus = f" on {os.cpu_count()} CPUs" if when == "before" else ""
+    print(f"load average {when}: {one:.2f} {five:.2f} {fifteen:.2f}{cpus}")
