@@ -383,6 +383,39 @@ def icon_pixels(side: int, maskable: bool):
     return np.round(out).astype(np.uint8)
 
 
+STYLESHEET_LINK = re.compile(r'<link rel="stylesheet" href="([^"]+)">')
+
+
+def inline_stylesheets(folder: Path) -> list[str]:
+    """Put the stylesheets index.html links into it as <style> elements, each allowed by its
+    hash in the Content-Security-Policy's style-src, and remove their files: the first paint
+    then waits for one request instead of two (on a phone's network each costs a round trip,
+    165 ms on "Fast 4G"). Returns the files inlined."""
+    index = folder / "index.html"
+    text = index.read_text(encoding="utf-8")
+    inlined, hashes = [], []
+
+    def inline(match: re.Match) -> str:
+        css = (folder / match.group(1)).read_text(encoding="utf-8")
+        if "</style" in css.lower():
+            raise BuildError(f"{match.group(1)} contains </style and cannot be inlined")
+        inlined.append(match.group(1))
+        hashes.append("'sha256-" + base64.b64encode(hashlib.sha256(css.encode()).digest()).decode() + "'")
+        return f"<style>{css}</style>"
+
+    text = STYLESHEET_LINK.sub(inline, text)
+    policy = CSP_META.search(text)
+    if inlined and policy:
+        directives = policy.group(1).replace("style-src 'self'", "style-src 'self' " + " ".join(hashes))
+        if directives == policy.group(1):
+            raise BuildError("index.html's Content-Security-Policy has no style-src 'self' for the styles' hashes")
+        text = text[:policy.start(1)] + directives + text[policy.end(1):]
+    index.write_text(text, encoding="utf-8")
+    for name in inlined:
+        (folder / name).unlink()
+    return inlined
+
+
 def write_icons(folder: Path) -> list[Path]:
     written = []
     for name, side, maskable in ICONS:
@@ -1085,6 +1118,7 @@ def build(dist: Path = DIST, model_dir: Path | None = None, numpy_wheel: Path | 
                 continue
             (stage / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(WEB / rel, stage / rel)
+        inline_stylesheets(stage)
         write_icons(stage)
         write_data_files(stage, cache)
         (stage / "model").mkdir()

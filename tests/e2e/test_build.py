@@ -1,10 +1,12 @@
 """What build.py puts in dist/ and how `serve` serves it (no browser needed)."""
 import ast
+import base64
 import gzip
 import hashlib
 import html.parser
 import importlib.util
 import json
+import re
 import tarfile
 import urllib.request
 import zipfile
@@ -24,13 +26,28 @@ def test_manifest_lists_every_file_with_size_and_hash(site):
         data = (site.dist / path).read_bytes()
         assert entry["bytes"] == len(data)
         assert entry["sha256"] == hashlib.sha256(data).hexdigest()
-    for required in ("index.html", "app.js", "app.css", "worker.js", "sw.js", "model/mnist-cnn.npz",
+    for required in ("index.html", "app.js", "worker.js", "sw.js", "model/mnist-cnn.npz",
                      "model/metrics.json", "pyodide/pyodide.js", "pyodide/pyodide.asm.js",
                      "pyodide/pyodide.asm.wasm.gz", "pyodide/python_stdlib.zip",
                      "pyodide/pyodide-lock.json", "pyodide/snapshot.bin.gz", site.manifest["pycore_wheel"],
                      "app.webmanifest", "favicon.svg", "icons/icon-192.png", "icons/icon-512.png",
                      "icons/icon-maskable-512.png"):
         assert required in listed
+
+
+def test_stylesheets_are_inlined_and_allowed_by_their_hashes(site):
+    """The first paint waits for index.html alone: its stylesheets are in it, each allowed by
+    its sha256 in the policy (a changed byte would be refused, which the page tests would see
+    as an unstyled page and a console error), and their files are not shipped."""
+    text = (site.dist / "index.html").read_text(encoding="utf-8")
+    linked = build.STYLESHEET_LINK.findall((build.WEB / "index.html").read_text(encoding="utf-8"))
+    assert linked and build.STYLESHEET_LINK.search(text) is None
+    styles = re.findall(r"<style>(.*?)</style>", text, re.DOTALL)
+    assert styles == [(build.WEB / name).read_text(encoding="utf-8") for name in linked]
+    policy = build.content_security_policy(site.dist / "index.html")
+    for css in styles:
+        assert "'sha256-" + base64.b64encode(hashlib.sha256(css.encode()).digest()).decode() + "'" in policy
+    assert not any((site.dist / name).exists() for name in linked)
 
 
 def test_runtime_files_are_the_pinned_ones(site):

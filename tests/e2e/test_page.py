@@ -24,6 +24,8 @@ def test_ready_with_contract_elements(page, site):
     assert page.locator(".predicted").count() == 0
     assert harness.predictions(page) == 0
     assert page.errors == []
+    # styled by the stylesheets build.py inlined (a refused <style> would leave the default)
+    assert page.eval_on_selector("#draw", "c => getComputedStyle(c).touchAction") == "none"
 
 
 def test_about_reads_the_metrics_file(ready_page, site):
