@@ -5,7 +5,7 @@
 
 import { loadFacts } from "./about.js";
 import { Inside } from "./inside.js";
-import { NumberMode } from "./number.js";
+import { NumberMode, readNumber } from "./number.js";
 import { Offline } from "./offline.js";
 import { DrawingPad } from "./pad.js";
 import { Pictures } from "./pictures.js";
@@ -195,7 +195,8 @@ async function start() {
 
 /* For tests and the browser benchmark: one end-to-end prediction of the current drawing
    (resolves after it is rendered; {activations: false} skips the layers' outputs, as
-   bench/browser.py compares), the worker's answer for given pixels (not rendered), the
+   bench/browser.py compares), the worker's answer for given pixels (not rendered; a
+   number's too, read by readNumber), the
    workers' memory figures, what the worker reported when it started, of the last lesson
    (bench/teaching.py), and the training settings in use. */
 window.mnistDraw = Object.freeze({
@@ -208,6 +209,11 @@ window.mnistDraw = Object.freeze({
   async classify(width, height, pixels, { activations = false, photo = false } = {}) {
     if (!python) throw new Error("not ready");
     return python.request("classify", { width, height, pixels, activations, photo }, [pixels]);
+  },
+  async classifyNumber(width, height, pixels) {   // number mode's answer for given pixels (bench/numbers.py)
+    if (!python) throw new Error("not ready");
+    const { packed } = await python.request("classify-number", { width, height, pixels }, [pixels]);
+    return readNumber(packed, workerInfo.number);
   },
   async predictNow({ activations = SHOW_ACTIVATIONS } = {}) {
     if (!python) throw new Error("not ready");

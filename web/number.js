@@ -10,8 +10,8 @@ import { INPUT_SIZE } from "./pad.js";
 // train/numbers.py's NUMBER_SIZE measures the split on this size.
 export const NUMBER_INPUT = { width: 3 * INPUT_SIZE, height: INPUT_SIZE };
 
-/* classify_number_pixels' flat array -> {found, reason, digits: [{digit, probabilities,
-   image, box, verdict, reason}]}, by the layout the worker reported (Classifier.number_layout:
+/* classify_number_pixels' flat array -> {found, reason, timings: {split, forward} (ms),
+   digits: [{digit, probabilities, image, box, verdict, reason}]}, by the layout the worker reported (Classifier.number_layout:
    pycore.number's NUMBER_PACKED and DIGIT_PACKED, its REASONS and pycore.verdict's tables). */
 export function readNumber(flat, layout) {
   let at = 0;
@@ -35,7 +35,8 @@ export function readNumber(flat, layout) {
     digits.push({ digit: digit[0], probabilities, image, box: Array.from(box), verdict: layout.verdicts[code],
       reason: layout.verdict_reasons[why][1] });
   }
-  return { found, reason: layout.reasons[head.reason[0]][1], digits };
+  const [split, forward] = head.timings;
+  return { found, reason: layout.reasons[head.reason[0]][1], timings: { split, forward }, digits };
 }
 
 export class NumberMode extends EventTarget {

@@ -22,8 +22,9 @@ function packed(found, reason, digits) {
 }
 
 test("number: the digits, left to right, with their images, boxes and verdicts", () => {
-  const { found, reason, digits } = readNumber(packed(2, 0, [[4, 0, 0], [2, 2, 1]]), LAYOUT);
+  const { found, reason, timings, digits } = readNumber(packed(2, 0, [[4, 0, 0], [2, 2, 1]]), LAYOUT);
   assert.equal(found, 2);
+  assert.deepEqual(timings, { split: 1.5, forward: 2.5 });
   assert.equal(reason, "");
   assert.deepEqual(digits.map(({ digit }) => digit), [4, 2]);
   assert.equal(digits[0].probabilities.length, 10);
@@ -36,9 +37,10 @@ test("number: the digits, left to right, with their images, boxes and verdicts",
 });
 
 test("number: blank, refused, and an array of the wrong length", () => {
-  assert.deepEqual(readNumber(packed(0, 0, []), LAYOUT), { found: 0, reason: "", digits: [] });
+  const timings = { split: 1.5, forward: 2.5 };
+  assert.deepEqual(readNumber(packed(0, 0, []), LAYOUT), { found: 0, reason: "", timings, digits: [] });
   assert.deepEqual(readNumber(packed(13, 1, []), LAYOUT),
-    { found: 13, reason: "more than 12 digits — draw a shorter number", digits: [] });
+    { found: 13, reason: "more than 12 digits — draw a shorter number", timings, digits: [] });
   assert.throws(() => readNumber(packed(2, 0, [[1, 0, 0]]), LAYOUT), /expected/);
   assert.throws(() => readNumber(packed(0, 0, [[1, 0, 0]]), LAYOUT), /gave 805 numbers, expected 4/);
 });
