@@ -1,7 +1,7 @@
 """Number mode: a row of digits drawn side by side, split into digits and each read alone.
 
     split(strength)                 [(box, ink)]: each digit's box and its own ink, left to right
-    read(classifier, strength)      (found, digits, reason): every digit read by classifier.answer
+    read(classifier, strength)      (found, digits, reason, timings): each digit read by classifier.answer
     packed(classifier, strength)    the flat float32 array the worker sends on (NUMBER_PACKED)
     unpacked(array)                 that array read back: {"found", "reason", "timings", "digits"}
 

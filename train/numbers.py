@@ -105,14 +105,17 @@ def numbers(seeds, kinds_weights=(0.6, 0.2, 0.2)):
 
 
 def measure(classifier, seeds):
-    """{row name: [numbers, exactly right, split errors, digits right, digits in right-count numbers]}
-    by length, by the kinds a number's neighbours meet in, and over all."""
-    rows = {}
+    """({row name: [numbers, exactly right, split errors, digits right, digits in right-count
+    numbers]} by length, by the kinds a number's neighbours meet in, and over all; each number's
+    packed timings, ms splitting and preprocessing, then in the network)."""
+    rows, timings = {}, []
     for digits, kinds, rgba in numbers(seeds):
         height, width = rgba.shape[:2]
         answer = number.unpacked(classifier.classify_number_pixels(rgba.tobytes(), height, width))
+        timings.append(answer["timings"])
         said = [int(d["digit"][0]) for d in answer["digits"]]
-        names = ["all", f"{len(digits)} digits", *{f"with {k}" for k in kinds}]
+        names = ["all", f"{len(digits)} digits", *{f"with {k}" for k in kinds},
+                 *(["none touching"] if "touching" not in kinds else [])]
         for name in names:
             row = rows.setdefault(name, [0, 0, 0, 0, 0])
             row[0] += 1
@@ -122,11 +125,11 @@ def measure(classifier, seeds):
             else:
                 row[3] += sum(a == b for a, b in zip(said, digits, strict=True))
                 row[4] += len(digits)
-    return rows
+    return rows, timings
 
 
 def table(rows):
-    order = ["all", *(f"{n} digits" for n in LENGTHS), *(f"with {k}" for k in KINDS)]
+    order = ["all", *(f"{n} digits" for n in LENGTHS), *(f"with {k}" for k in KINDS), "none touching"]
     lines = ["| numbers | count | read exactly | split errors (wrong count) | digits right (right count) |",
              "|---|---:|---:|---:|---:|"]
     for name in order:
@@ -173,7 +176,14 @@ def main(argv=None):
         classifier = Classifier.from_bytes(file.read())
     seeds = range(args.count) if args.choose else range(FRESH_SEED, FRESH_SEED + args.count)
     print(f"{args.count} numbers, seeds {seeds.start}-{seeds.stop - 1} ({'validation' if args.choose else 'fresh'})")
-    print("\n".join(choose(seeds)) if args.choose else table(measure(classifier, seeds)))
+    if args.choose:
+        print("\n".join(choose(seeds)))
+        return
+    rows, timings = measure(classifier, seeds)
+    print(table(rows))
+    split_ms, network_ms = np.median(timings, axis=0)
+    print(f"median per number (CPython): {split_ms:.1f} ms splitting and preprocessing, "
+          f"{network_ms:.1f} ms in the network")
 
 
 if __name__ == "__main__":
