@@ -15,8 +15,7 @@ import base64
 import statistics
 import sys
 
-from bench.common import print_load, served_site
-from tests.e2e import harness
+from bench.common import ready_page
 from train import numbers
 
 READ = """async ([width, height, data]) => {
@@ -31,30 +30,19 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.numbers", description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=100, help="how many numbers to read")
     args = parser.parse_args(argv)
-    from playwright.sync_api import sync_playwright
-
-    with served_site() as site:
-        with sync_playwright() as playwright:
-            browser = harness.launch(playwright)
-            print(f"site: {site.url}  (Chromium {browser.version})")
-            print_load("before")
-            page = harness.open_ready_page(browser, site.url)
-            rows = {}
-            seeds = range(numbers.FRESH_SEED, numbers.FRESH_SEED + args.count)
-            for digits, _, rgba in numbers.numbers(seeds):
-                height, width = rgba.shape[:2]
-                reply = page.evaluate(READ, [width, height, base64.b64encode(rgba.tobytes()).decode()])
-                rows.setdefault(len(digits), []).append((reply, reply["value"] == "".join(map(str, digits))))
-            print(f"\n{args.count} numbers, seeds {seeds.start}-{seeds.stop - 1}; medians in ms")
-            print("digits  numbers  read right  split+preprocess  network  round trip")
-            for length, replies in sorted(rows.items()):
-                median = {key: statistics.median(reply[key] for reply, _ in replies)
-                          for key in ("split", "forward", "ms")}
-                print(f"{length:6d}  {len(replies):7d}  {sum(right for _, right in replies):10d}"
-                      f"  {median['split']:16.1f}  {median['forward']:7.1f}  {median['ms']:10.1f}")
-            print_load("after")
-            page.context.close()
-            browser.close()
+    with ready_page() as page:
+        rows = {}
+        seeds = range(numbers.FRESH_SEED, numbers.FRESH_SEED + args.count)
+        for digits, _, rgba in numbers.numbers(seeds):
+            height, width = rgba.shape[:2]
+            reply = page.evaluate(READ, [width, height, base64.b64encode(rgba.tobytes()).decode()])
+            rows.setdefault(len(digits), []).append((reply, reply["value"] == "".join(map(str, digits))))
+        print(f"\n{args.count} numbers, seeds {seeds.start}-{seeds.stop - 1}; medians in ms")
+        print("digits  numbers  read right  split+preprocess  network  round trip")
+        for length, replies in sorted(rows.items()):
+            median = {key: statistics.median(reply[key] for reply, _ in replies) for key in ("split", "forward", "ms")}
+            print(f"{length:6d}  {len(replies):7d}  {sum(right for _, right in replies):10d}"
+                  f"  {median['split']:16.1f}  {median['forward']:7.1f}  {median['ms']:10.1f}")
     return 0
 
 
