@@ -713,7 +713,25 @@ function opaqueDrawing(size, inkValue, paperValue, stroke = true) {
   return canvas;
 }
 
+/* Number mode, as the worker's "classify-number" asks: digits as bars on a wide canvas, two of
+   them joined (a cut), a blank one, and too many bars (refused); ``target`` a Classifier. */
+function numbers(py, target) {
+  withProxies((keep) => keep(target.number_layout()).toJs({ dict_converter: Object.fromEntries }));
+  const [width, height] = [600, 60];
+  for (const bars of [3, 0, 14]) {
+    const canvas = new Uint8Array(width * height * 4);
+    const ink = (x0, x1, y0, y1) => {
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) canvas[(y * width + x) * 4 + 3] = 255;
+    };
+    for (let bar = 0; bar < bars; bar++) ink(10 + 40 * bar, 14 + 40 * bar, 10, 50);
+    if (bars === 3) ink(10, 54, 28, 32);     // the first two joined: wider than tall, cut at the neck
+    withProxies((keep) => keep(target.classify_number_pixels.callKwargs(keep(py.toPy(canvas)), height, width,
+      { photo: false })).getBuffer("f32").release());
+  }
+}
+
 function predictions(py, { classifier, classify, warm }) {
+  numbers(py, classifier);
   classify(classifier, 80, opaqueDrawing(80, 0, 255), { photo: false, activations: true });
   classify(classifier, 80, opaqueDrawing(80, 255, 0), { photo: false, activations: false });
   classify(classifier, 80, opaqueDrawing(80, 0, 255, false), { photo: false, activations: false });   // blank paper
@@ -746,6 +764,7 @@ function teaching(py, { classifier, classify, warm }) {
     const floats = keep(datasets.page_images(keep(py.toPy(images)), 3));
     keep(tutor.set_examples(floats, keep(py.toPy([1, 7, 1]))));
     classify(keep(tutor.classifier), 56, warm, { photo: false, activations: true });
+    numbers(py, keep(tutor.classifier));
     const adapted = keep(tutor.check()).toJs();
     const alone = Boolean(tutor.leave_one_out_at(0));
     tutor.forget();

@@ -22,6 +22,25 @@ def served_site():
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def ready_page():
+    """The site served (served_site), Chromium started and one ready page of it, for the block;
+    the site, Chromium's version and the load printed before it, the load after it."""
+    from playwright.sync_api import sync_playwright
+
+    with served_site() as site, sync_playwright() as playwright:
+        browser = harness.launch(playwright)
+        print(f"site: {site.url}  (Chromium {browser.version})")
+        print_load("before")
+        page = harness.open_ready_page(browser, site.url)
+        try:
+            yield page
+            print_load("after")
+        finally:
+            page.context.close()
+            browser.close()
+
+
 def print_load(when: str) -> None:
     """'load average before: ...' (with the CPU count) or 'after'."""
     one, five, fifteen = os.getloadavg()

@@ -19,7 +19,7 @@ import statistics
 import sys
 import time
 
-from bench.common import print_load, served_site
+from bench.common import ready_page
 from tests.e2e import harness
 
 # lessons: a European 1 (read as 7 as shipped) drawn at a few places, then other digits
@@ -63,31 +63,21 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.lessons < 2:
         parser.error("--lessons must be at least 2")
-    from playwright.sync_api import sync_playwright
-
-    with served_site() as site:
-        with sync_playwright() as playwright:
-            browser = harness.launch(playwright)
-            print(f"site: {site.url}  (Chromium {browser.version})")
-            print_load("before")
-            page = harness.open_ready_page(browser, site.url)
-            steps, ends, facts = [], [], None
-            for n in range(args.lessons):
-                end_to_end, facts = lesson(page, *drawing(n), n + 1)
-                if n == 0:
-                    print(f"\nfirst lesson (data files fetched, features prepared, adapted): "
-                          f"{end_to_end / 1000:.2f} s end to end, of which the teaching step {facts['ms']:.0f} ms")
-                else:
-                    steps.append(facts["ms"])
-                    ends.append(end_to_end)
-            print(f"lessons 2-{args.lessons}, ms:  teaching step in the worker  median {statistics.median(steps):6.0f}"
-                  f"  p95 {percentile(steps, 95):6.0f}  (max {max(steps):.0f})")
-            print(f"{'':22s}end to end (click to read again)  median {statistics.median(ends):6.0f}"
-                  f"  p95 {percentile(ends, 95):6.0f}")
-            print(f"after {facts['count']} examples: {page.inner_text('#teach-status')}")
-            print_load("after")
-            page.context.close()
-            browser.close()
+    with ready_page() as page:
+        steps, ends, facts = [], [], None
+        for n in range(args.lessons):
+            end_to_end, facts = lesson(page, *drawing(n), n + 1)
+            if n == 0:
+                print(f"\nfirst lesson (data files fetched, features prepared, adapted): "
+                      f"{end_to_end / 1000:.2f} s end to end, of which the teaching step {facts['ms']:.0f} ms")
+            else:
+                steps.append(facts["ms"])
+                ends.append(end_to_end)
+        print(f"lessons 2-{args.lessons}, ms:  teaching step in the worker  median {statistics.median(steps):6.0f}"
+              f"  p95 {percentile(steps, 95):6.0f}  (max {max(steps):.0f})")
+        print(f"{'':22s}end to end (click to read again)  median {statistics.median(ends):6.0f}"
+              f"  p95 {percentile(ends, 95):6.0f}")
+        print(f"after {facts['count']} examples: {page.inner_text('#teach-status')}")
     return 0
 
 

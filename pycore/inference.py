@@ -3,8 +3,8 @@ import time
 
 import numpy as np
 
+from . import number, weights
 from . import verdict as verdicts
-from . import weights
 from .layers import softmax
 from .preprocess import flatten_background, ink, mnist_from_ink
 
@@ -151,3 +151,14 @@ class Classifier:
         if activations:
             parts += [prediction.activations[name].ravel() for name in SHOWN_LAYERS]
         return np.concatenate(parts, dtype=np.float32)
+
+    def classify_number_pixels(self, pixels, height, width, photo=False):
+        """Number mode's one call (the worker's "classify-number"): RGBA bytes of the wide canvas
+        -> one flat float32 array as pycore.number.NUMBER_PACKED lays it out: the digits side
+        by side, each read by ``answer`` (none for a blank canvas)."""
+        rgba = np.frombuffer(pixels, np.uint8).reshape(height, width, 4)
+        return number.packed(self, ink(flatten_background(rgba) if photo else rgba))
+
+    def number_layout(self):
+        """How to read classify_number_pixels' array (pycore.number.layout)."""
+        return number.layout()

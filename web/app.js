@@ -5,6 +5,7 @@
 
 import { loadFacts } from "./about.js";
 import { Inside } from "./inside.js";
+import { NumberMode, readNumber } from "./number.js";
 import { Offline } from "./offline.js";
 import { DrawingPad } from "./pad.js";
 import { Pictures } from "./pictures.js";
@@ -61,6 +62,9 @@ const training = new Training({
   },
 });
 
+// Number mode: the box widened, several digits read side by side (a "classify-number" request).
+const numberMode = new NumberMode({ button: $("#mode-number"), panel: $("#number-result"), pad });
+
 const pictures = new Pictures({
   button: $("#open"), input: $("#file"), message: $("#file-message"),
   onPicture: (bitmap, background) => pad.openPicture(bitmap, background),
@@ -68,11 +72,17 @@ const pictures = new Pictures({
 
 async function predict(image, activations = SHOW_ACTIVATIONS) {
   const started = performance.now();
-  const reply = await python.request("classify", { ...image, activations }, [image.pixels]);
+  const reply = numberMode.on ? await python.request("classify-number", image, [image.pixels])
+    : await python.request("classify", { ...image, activations }, [image.pixels]);
   return { reply, started };
 }
 
 function render(reply, started) {
+  if (reply.type === "number") {
+    numberMode.show(reply);
+    results.counted();
+    return;
+  }
   if (reply.blank) {
     showBlank();
     return;
@@ -84,6 +94,7 @@ function render(reply, started) {
 
 function showBlank() {
   results.clear();
+  numberMode.clear();
   inside.clear();
   teaching.setCurrent(null);
 }
@@ -93,7 +104,8 @@ const scheduler = new PredictionScheduler({
   predict: () => predict(pad.snapshot()),
   show: ({ reply, started }, final) => {
     render(reply, started);
-    if (final) results.announce(reply);
+    if (final && reply.type === "number") numberMode.announce();
+    else if (final) results.announce(reply);
   },
   fail: (error) => results.failed(error),
   onBusy: (busy) => {
@@ -169,6 +181,7 @@ async function start() {
   python = worker;
   performance.mark("mnist-ready");
   inside.layout(workerInfo.maps);
+  numberMode.start(workerInfo.number);
   $("#versions").textContent = `Python ${workerInfo.python}, NumPy ${workerInfo.numpy}, ` +
     `Pyodide ${workerInfo.pyodide}; started in ${(workerInfo.startMs / 1000).toFixed(1)} s.`;
   status.ready("Ready: draw a digit.");
@@ -182,7 +195,8 @@ async function start() {
 
 /* For tests and the browser benchmark: one end-to-end prediction of the current drawing
    (resolves after it is rendered; {activations: false} skips the layers' outputs, as
-   bench/browser.py compares), the worker's answer for given pixels (not rendered), the
+   bench/browser.py compares), the worker's answer for given pixels (not rendered; a
+   number's too, read by readNumber), the
    workers' memory figures, what the worker reported when it started, of the last lesson
    (bench/teaching.py), and the training settings in use. */
 window.mnistDraw = Object.freeze({
@@ -195,6 +209,11 @@ window.mnistDraw = Object.freeze({
   async classify(width, height, pixels, { activations = false, photo = false } = {}) {
     if (!python) throw new Error("not ready");
     return python.request("classify", { width, height, pixels, activations, photo }, [pixels]);
+  },
+  async classifyNumber(width, height, pixels) {   // number mode's answer for given pixels (bench/numbers.py)
+    if (!python) throw new Error("not ready");
+    const { packed } = await python.request("classify-number", { width, height, pixels }, [pixels]);
+    return readNumber(packed, workerInfo.number);
   },
   async predictNow({ activations = SHOW_ACTIVATIONS } = {}) {
     if (!python) throw new Error("not ready");

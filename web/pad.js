@@ -64,9 +64,10 @@ export class DrawingPad extends EventTarget {
   /* The input canvas's RGBA pixels (a new buffer, to transfer to the worker). */
   snapshot() {
     if (this.renderQueued) this.render();
-    const pixels = this.inputContext.getImageData(0, 0, INPUT_SIZE, INPUT_SIZE).data.buffer;
+    const { width, height } = this.inputCanvas;
+    const pixels = this.inputContext.getImageData(0, 0, width, height).data.buffer;
     // an opened picture is evened out in Python first (pycore.preprocess.flatten_background)
-    return { width: INPUT_SIZE, height: INPUT_SIZE, pixels, photo: this.picture !== null };
+    return { width, height, pixels, photo: this.picture !== null };
   }
 
   clear() {
@@ -76,6 +77,15 @@ export class DrawingPad extends EventTarget {
     this.picture = null;
     this.render();
     this.changed("clear");
+  }
+
+  /* Another shape of box (number mode's wider one): the input canvas becomes width x height
+     pixels (the visible box takes its shape from the page's CSS), and the drawing is cleared,
+     not undoably: strokes are fractions of the box, so they would not keep their shape. */
+  setInputSize(width, height) {
+    this.inputCanvas.width = width;
+    this.inputCanvas.height = height;
+    this.clear();
   }
 
   /* Take back the last stroke (or the last opened picture); not while a stroke is drawn. */
@@ -166,7 +176,7 @@ export class DrawingPad extends EventTarget {
   render() {
     this.renderQueued = false;
     paint(this.context, this.canvas.width, this.canvas.height, this, { sheet: true });
-    paint(this.inputContext, INPUT_SIZE, INPUT_SIZE, this, { sheet: false });
+    paint(this.inputContext, this.inputCanvas.width, this.inputCanvas.height, this, { sheet: false });
   }
 }
 

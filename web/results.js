@@ -52,6 +52,11 @@ export class Results {
     this.timing.textContent = `Python: ${t.worker.toFixed(1)} ms (preprocessing ` +
       `${t.preprocess.toFixed(1)}, network ${t.forward.toFixed(1)}); ` +
       `round trip ${this.lastEndToEnd.endToEnd.toFixed(1)} ms`;
+    this.counted();
+  }
+
+  /* body[data-predictions] counts every prediction rendered, number mode's too. */
+  counted() {
     this.predictions += 1;
     document.body.dataset.predictions = String(this.predictions);
   }

@@ -10,7 +10,8 @@
    no id: "progress"|"ready"|"fatal" while starting, and the training worker's "trained",
    "scored", "train-halted"; page -> worker, each with an id, the reply carrying it:
    "classify" (RGBA pixels in; probabilities, the 28x28 image, timings, the verdict and why,
-   optionally the layers' outputs, as views of one transferred buffer), "kernels", "stats",
+   optionally the layers' outputs, as views of one transferred buffer), "classify-number"
+   (number mode: pycore.number's packed array), "kernels", "stats",
    "dataset", "examples" (lessons.js), "check", "leave-one-out", "use-weights" (the network
    that reads the drawings), "train-*" (training.js); a failure is {id, type: "error"}.
 */
@@ -178,6 +179,7 @@ async function start() {
     stageMs: {},
     snapshot: snapshot !== null,   // restored from the start-up snapshot (a repeat visit, a fast network)
     maps: withProxies((keep) => keep(classifier.map_shapes()).toJs({ dict_converter: Object.fromEntries })),
+    number: withProxies((keep) => keep(classifier.number_layout()).toJs({ dict_converter: Object.fromEntries })),
     role: ROLE,
     trainSettings: trainer.table(),
   };
@@ -269,6 +271,11 @@ self.onmessage = async (event) => {
       const reply = classify(request.width, request.height, request.pixels,
         { activations: Boolean(request.activations), photo: Boolean(request.photo) });
       self.postMessage({ id, type: "result", ...reply }, reply.blank ? [] : [reply.probabilities.buffer]);
+    } else if (type === "classify-number") {   // number mode: the array as number.js's readNumber reads it
+      const packed = withProxies((keep) => copyFloat32(keep((trained ?? lessons.classifier).classify_number_pixels
+        .callKwargs(keep(pyodide.toPy(new Uint8Array(request.pixels))), request.height, request.width,
+          { photo: Boolean(request.photo) }))));
+      self.postMessage({ id, type: "number", packed }, [packed.buffer]);
     } else if (type === "kernels") {
       const filters = (trained ?? classifier).kernels();
       let kernels;
