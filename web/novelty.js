@@ -4,13 +4,13 @@
 // biome-ignore lint/suspicious/noRedundantUseStrict: a classic script, not a module
 "use strict";
 
-/* Fetch the statistics at `url` and give them to `classifier` (a PyProxy of
-   pycore.inference.Classifier), checked by pycore.novelty against the weights' bytes. A file
-   missing or refused is no failure: the verdict keeps its other signals, and the reason is
-   logged and returned ("" when the statistics are in use). */
-self.useNovelty = async ({ pyodide, withProxies, pythonMessage }, classifier, url, weightsBytes) => {
+/* Give the statistics file `name` (`request`: the promise of its fetch's Response) to
+   `classifier` (a PyProxy of pycore.inference.Classifier), checked by pycore.novelty against
+   the weights' bytes. A file missing or refused is no failure: the verdict keeps its other
+   signals, and the reason is logged and returned ("" when the statistics are in use). */
+self.useNovelty = async ({ pyodide, withProxies, pythonMessage }, classifier, name, request, weightsBytes) => {
   try {
-    const response = await fetch(url);
+    const response = await request;
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const data = new Uint8Array(await response.arrayBuffer());
     withProxies((keep) => {
@@ -19,7 +19,7 @@ self.useNovelty = async ({ pyodide, withProxies, pythonMessage }, classifier, ur
     });
     return "";
   } catch (error) {
-    const message = `${url} is not usable (${pythonMessage(error)}): "not a digit" goes without it`;
+    const message = `${name} is not usable (${pythonMessage(error)}): "not a digit" goes without it`;
     console.warn(message);
     return message;
   }

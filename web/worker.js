@@ -86,6 +86,8 @@ async function start() {
     new URL("downloads.js", BASE));
   packages.catch(() => {});
   weights.catch(() => {});
+  const statistics = wasmArrived.then(() => fetch(new URL(STATISTICS, BASE)));   // read after the weights
+  statistics.catch(() => {});
   let snapshot = null;
   try {
     importScripts(`${RUNTIME}pyodide.js`);
@@ -159,7 +161,7 @@ async function start() {
     data.destroy();
     inference.destroy();
   }
-  const novelty = await self.useNovelty({ pyodide, withProxies, pythonMessage }, classifier, new URL(STATISTICS, BASE), bytes);
+  const novelty = await self.useNovelty({ pyodide, withProxies, pythonMessage }, classifier, STATISTICS, statistics, bytes);
 
   lessons = new self.Lessons({ pyodide, classifier, fetchDataset, ensureExtras, withProxies, pythonMessage });
   trainer = new self.Trainer({ pyodide, fetchDataset, ensureExtras, withProxies, pythonMessage, copyFloat32,
