@@ -115,6 +115,9 @@ SW_VERSION_PLACEHOLDER = "__MANIFEST_VERSION__"
 LAZY_FOLDERS = ("data",)
 LAZY_FILES = (f"pyodide/{NUMPY_EXTRAS}",)
 REPLAY_FILE, CHECK_FILE = "data/mnist-replay.npz", "data/mnist-check.npz"
+# the verdict's statistics of the network's features (pycore.novelty), in the model folder;
+# without them the page still says "not a digit" by its other signals
+STATISTICS = "digit-features.npz"
 TRAIN_FILE = "data/mnist-train.npz"   # "Train it yourself": every training image 0-49,999
 DATA_FILE_NAMES = (REPLAY_FILE, CHECK_FILE, TRAIN_FILE)
 REPLAY_SEED = 0
@@ -649,6 +652,12 @@ function worker(py, opened) {
   py.pyimport("pycore.inference").destroy();
   const classifier = withProxies((keep) =>
     keep(keep(py.pyimport("pycore.inference")).Classifier).from_bytes(keep(py.toPy(read(config.model)))));
+  if (config.statistics) {    // the verdict's novelty statistics, as the worker's useNovelty gives them
+    withProxies((keep) => {
+      classifier.novelty = keep(keep(py.pyimport("pycore.novelty")).from_bytes(keep(py.toPy(read(config.statistics))),
+        keep(py.toPy(read(config.model)))));
+    });
+  }
   withProxies((keep) => {
     for (const activations of [false, true]) keep(classifier.packed_layout(activations)).toJs();
     const verdict = keep(py.pyimport("pycore.verdict"));
@@ -746,7 +755,10 @@ function predictions(py, { classifier, classify, warm }) {
   const stats = withProxies((keep) => keep(py.pyimport("sys")).getallocatedblocks());
   const refused = expectError("a damaged weights file", () => withProxies((keep) =>
     keep(keep(py.pyimport("pycore.inference")).Classifier).from_bytes(keep(py.toPy(new Uint8Array([1, 2, 3]))))));
-  return { stats, refused };
+  const refusedStatistics = expectError("a damaged statistics file", () => withProxies((keep) =>
+    keep(keep(py.pyimport("pycore.novelty")).from_bytes(keep(py.toPy(new Uint8Array(9))),
+      keep(py.toPy(read(config.model)))))));
+  return { stats, refused, refusedStatistics, novelty: Boolean(config.statistics) };
 }
 
 function teaching(py, { classifier, classify, warm }) {
@@ -866,9 +878,12 @@ def node_script(mode: str, config: dict, what: str) -> dict | None:
 
 def exercise_config(runtime: Path, numpy_tar: Path, wheel: Path, stage: Path) -> dict:
     """RUNTIME_SCRIPT's files: the runtime folder, NumPy's archive, the pycore wheel, and the
-    model and data files of the site being built (stage/)."""
+    model (with the verdict's STATISTICS when the model folder has them) and data files of
+    the site being built (stage/)."""
+    statistics = stage / "model" / STATISTICS
     return {"runtime": runtime.absolute().as_posix() + "/", "numpy": str(numpy_tar), "wheel": str(wheel),
             "model": str(stage / "model" / "mnist-cnn.npz"),
+            "statistics": str(statistics) if statistics.is_file() else None,
             "replay": str(stage / REPLAY_FILE), "check": str(stage / CHECK_FILE)}
 
 
@@ -886,6 +901,8 @@ def record_used_files(core: Path, numpy_tar: Path, wheel: Path, stage: Path, cac
     for path in (numpy_tar, wheel, WEB / "tar.js", stage / "model" / "mnist-cnn.npz",
                  stage / REPLAY_FILE, stage / CHECK_FILE):
         key.update(sha256_file(path).encode())
+    statistics = stage / "model" / STATISTICS
+    key.update(sha256_file(statistics).encode() if statistics.is_file() else b"no statistics")
     cached = cache / "used-files" / f"{key.hexdigest()[:32]}.json"
     if cached.is_file():
         os.utime(cached)
@@ -1125,6 +1142,9 @@ def build(dist: Path = DIST, model_dir: Path | None = None, numpy_wheel: Path | 
         if not (model_dir / required).is_file():
             raise BuildError(f"model file {model_dir / required} not found "
                              "(train and export a model first: python -m train)")
+    if not (model_dir / STATISTICS).is_file():
+        log(f"{model_dir / STATISTICS} not found: the verdict goes without its novelty signal "
+            "(python -m train.verdict --fit makes it)")
 
     core = fetch_pyodide_core(cache, pyodide_tarball)
     verify_lock_numpy(core)

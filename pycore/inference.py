@@ -3,6 +3,7 @@ import time
 
 import numpy as np
 
+from . import novelty as novelties
 from . import number, weights
 from . import verdict as verdicts
 from .layers import softmax
@@ -40,6 +41,7 @@ class Classifier:
 
     def __init__(self, net, metadata):
         self.net, self.metadata = net, metadata
+        self.novelty = None      # a pycore.novelty.Novelty fitted to this network's features, once given
         norm = metadata.get("normalisation", weights.MNIST_NORMALISATION)
         self.mean, self.std = np.float32(norm["mean"]), np.float32(norm["std"])
 
@@ -95,30 +97,31 @@ class Classifier:
         prepared = time.perf_counter()
         if image is None:
             return None
-        probabilities, logits, shown = self.answer(image, activations)
+        probabilities, logits, shown, features = self.answer(image, activations)
         done = time.perf_counter()
         return Prediction(probabilities, image,
                           {"preprocess": (prepared - start) * 1e3, "forward": (done - prepared) * 1e3}, shown,
-                          *self.judge(strength, probabilities, logits))
+                          *self.judge(strength, probabilities, logits, features))
 
     def answer(self, image, activations=False):
         """A (28, 28) image in [0, 1] -> (probabilities (10,), the (10,) logits they came from,
-        and with ``activations`` each of SHOWN_LAYERS' outputs, else None): the network's part
-        of ``classify``, which a subclass (pycore.teach.GatedClassifier) answers its own way."""
-        shown = None
-        if activations:
-            outputs = self.net.activations(self.normalise(image[None]))
-            logits = outputs[self.net.layers[-1][0]][0]
-            shown = {name: outputs[layer][0] for name, layer in SHOWN_LAYERS.items()}
-        else:
-            logits = self.net.forward(self.normalise(image[None]))[0][0]
-        return softmax(logits[None])[0], logits, shown
+        with ``activations`` each of SHOWN_LAYERS' outputs, else None, and the (256,) features
+        pycore.novelty scores): the network's part of ``classify``, which a subclass
+        (pycore.teach.GatedClassifier) answers its own way."""
+        outputs = self.net.activations(self.normalise(image[None]))
+        logits = outputs[self.net.layers[-1][0]][0]
+        shown = {name: outputs[layer][0] for name, layer in SHOWN_LAYERS.items()} if activations else None
+        return softmax(logits[None])[0], logits, shown, outputs[novelties.LAYER][0]
 
-    def judge(self, strength, probabilities, logits):
+    def judge(self, strength, probabilities, logits, features):
         """Is the drawing a digit? The canvas's (H, W) ink (preprocess.ink; not blank), the
-        probabilities shown and the (10,) logits they came from -> (verdict, reason, signals),
-        as pycore.verdict decides. Every classify calls it."""
+        probabilities shown, the (10,) logits they came from and the features ``novelty``
+        scores -> (verdict, reason, signals), as pycore.verdict decides. Every classify calls
+        it. Without ``novelty`` (statistics not loaded, or a network they do not fit: weights
+        trained in the page) the verdict goes without that signal."""
         measured = verdicts.signals(strength, probabilities, logits)
+        if self.novelty is not None:
+            measured["novelty"] = float(self.novelty.score(features[None])[0])
         return (*verdicts.decide(measured), measured)
 
     def packed_layout(self, activations=True):

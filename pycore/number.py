@@ -146,8 +146,8 @@ def read(classifier, strength):
     prepared = time.perf_counter()
     digits = []
     for (box, ink), image in zip(pieces, images, strict=True):
-        probabilities, logits, _ = classifier.answer(image)
-        verdict, reason, _ = classifier.judge(ink, probabilities, logits)
+        probabilities, logits, _, features = classifier.answer(image)
+        verdict, reason, _ = classifier.judge(ink, probabilities, logits, features)
         digits.append(Digit(box, image, probabilities, verdict, reason))
     done = time.perf_counter()
     return len(pieces), digits, "", [(prepared - start) * 1e3, (done - prepared) * 1e3]

@@ -49,6 +49,7 @@ import numpy as np
 from .inference import SHOWN_LAYERS, Classifier
 from .layers import Dense, softmax
 from .network import Network
+from .novelty import LAYER as NOVELTY_LAYER
 from .optim import SGD
 from .products import matmul
 
@@ -272,6 +273,7 @@ class GatedClassifier(Classifier):
         super().__init__(adapted_net, shipped.metadata)
         self.shipped, self.split, self.gate, self.near_answer = shipped, split, gate, near_answer
         self.frozen_up_to = adapted_net.layers[split - 1][0]
+        self.novelty = shipped.novelty
 
     def probabilities(self, images):
         """(N, 28, 28) images in [0, 1] -> (N, 10) gated class probabilities."""
@@ -292,7 +294,9 @@ class GatedClassifier(Classifier):
 
     def answer(self, image, activations=False):
         """As Classifier.answer, the probabilities gated; see the class docstring for the layers
-        shown and the logits (those of the network the gate mostly chose)."""
+        shown and the logits (those of the network the gate mostly chose); the features scored
+        for novelty are the shipped network's dense1 (frozen, or the shipped head's), which its
+        statistics fit."""
         features, frozen = run_layers(self.net.layers[:self.split], self.normalise(image[None]))
         probabilities, w, shipped_outputs, adapted_outputs = self.mixed(features)
         chosen = adapted_outputs if w[0] >= 0.5 else shipped_outputs
@@ -300,7 +304,8 @@ class GatedClassifier(Classifier):
         if activations:
             outputs = {**frozen, **chosen}
             shown = {name: outputs[layer][0] for name, layer in SHOWN_LAYERS.items()}
-        return probabilities[0], chosen[self.net.layers[-1][0]][0], shown
+        dense = {**frozen, **shipped_outputs}[NOVELTY_LAYER][0]
+        return probabilities[0], chosen[self.net.layers[-1][0]][0], shown, dense
 
 
 class FeatureCache:

@@ -2,6 +2,7 @@
 and the decision the page shows (#answer[data-verdict]).
 
     signals(strength, probabilities, logits)   {name: float}: what the decision looks at
+                                       (Classifier.judge adds "novelty", pycore.novelty's score)
     decide(signals)                    (verdict, reason): names from VERDICTS and REASONS
 
 A blank canvas never gets here (preprocess.to_mnist gives None: the page says "blank").
@@ -22,6 +23,7 @@ REASONS = (
     ("blob", "that looks like a filled blob"),
     ("scribble", "that looks like a scribble"),
     ("unsure", "that is not one digit the network knows"),
+    ("unlike", "that does not look like a digit"),
 )
 
 # The thresholds, chosen on the validation seeds (python -m train.verdict --choose): each lies
@@ -31,6 +33,7 @@ MIN_FLATNESS = 0.45    # the ink box's height over its width: a dash or a long l
 MAX_THICKNESS = 0.33   # the strokes' width over the box's longer side: a blob is thick (<= 0.35)
 MAX_LENGTH = 3.6       # the strokes' length over the box's longer side: a scribble is long (<= 3.37)
 MIN_ENERGY = 5.0       # log(sum(exp(logits))): low for what the network never saw (0.2 % below)
+MAX_NOVELTY = 133.0    # pycore.novelty's distance to the nearest class mean of MNIST's features (0.1 % above)
 
 
 def signals(strength, probabilities, logits):
@@ -68,12 +71,14 @@ def signals(strength, probabilities, logits):
 
 
 def decide(measured):
-    """The signals -> (verdict, reason): ("digit", "") or ("not-a-digit", a REASONS name)."""
+    """The signals -> (verdict, reason): ("digit", "") or ("not-a-digit", a REASONS name).
+    Without "novelty" (no statistics for the network reading) that test is skipped."""
     tests = (("small", measured["extent"] < MIN_EXTENT),
              ("line", measured["flatness"] < MIN_FLATNESS),
              ("blob", measured["thickness"] > MAX_THICKNESS),
              ("scribble", measured["length"] > MAX_LENGTH),
-             ("unsure", measured["energy"] < MIN_ENERGY))
+             ("unsure", measured["energy"] < MIN_ENERGY),
+             ("unlike", measured.get("novelty", 0.0) > MAX_NOVELTY))
     for reason, failed in tests:
         if failed:
             return "not-a-digit", reason

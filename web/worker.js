@@ -26,8 +26,8 @@ wasmRequest.catch(() => {});
 
 // self.readTar; self.fetchVerified, fetchPackages, fetchSnapshot, snapshotCached,
 // gunzippingFetch, startDownloads, arrivesWithin; self.withProxies and the other PyProxy
-// helpers; self.Lessons (teaching), self.Trainer (training)
-importScripts("tar.js", "fetching.js", "files.js", "proxies.js", "lessons.js", "training.js");
+// helpers; self.Lessons (teaching), self.Trainer (training); self.useNovelty (the verdict's statistics)
+importScripts("tar.js", "fetching.js", "files.js", "proxies.js", "lessons.js", "training.js", "novelty.js");
 const { withProxies, pythonMessage, copyFloat32, copyBytes } = self;
 
 const BASE = new URL("./", self.location.href);
@@ -37,6 +37,7 @@ const fetchDataset = (path) => files.fetchDataset(path);
 const ensureExtras = () => files.ensureExtras();
 const RUNTIME = new URL("pyodide/", BASE).href;
 const WEIGHTS = "model/mnist-cnn.npz";
+const STATISTICS = "model/digit-features.npz";   // the verdict's, of the shipped network's features
 // Python's memory right after start-up, made by build.py (make_snapshot): restoring it
 // skips the interpreter's own start-up, the slowest part of loading. Restored when the
 // service worker has cached it (a repeat visit), or when the wasm (3.1 MB gzipped) arrived
@@ -86,6 +87,8 @@ async function start() {
     new URL("downloads.js", BASE));
   packages.catch(() => {});
   weights.catch(() => {});
+  const statistics = wasmArrived.then(() => fetch(new URL(STATISTICS, BASE)));   // read after the weights
+  statistics.catch(() => {});
   let snapshot = null;
   try {
     importScripts(`${RUNTIME}pyodide.js`);
@@ -159,6 +162,7 @@ async function start() {
     data.destroy();
     inference.destroy();
   }
+  const novelty = await self.useNovelty({ pyodide, withProxies, pythonMessage }, classifier, STATISTICS, statistics, bytes);
 
   lessons = new self.Lessons({ pyodide, classifier, fetchDataset, ensureExtras, withProxies, pythonMessage });
   trainer = new self.Trainer({ pyodide, fetchDataset, ensureExtras, withProxies, pythonMessage, copyFloat32,
@@ -182,6 +186,7 @@ async function start() {
     number: withProxies((keep) => keep(classifier.number_layout()).toJs({ dict_converter: Object.fromEntries })),
     role: ROLE,
     trainSettings: trainer.table(),
+    novelty,   // "" when the verdict's statistics are in use, else why not (novelty.js)
   };
   // One prediction on a small synthetic stroke, so the first real one is not slow: black
   // on transparent, like the page's input canvas.

@@ -152,6 +152,8 @@ def shipped_run(site, tmp_path_factory):
 def test_the_worker_code_paths_run_on_the_shipped_files(shipped_run):
     ran = shipped_run["ran"]
     assert "not a readable .npz" in ran["predictions"]["refused"]
+    assert ran["predictions"]["novelty"]        # the verdict's statistics given to the classifier
+    assert "not a readable statistics file" in ran["predictions"]["refusedStatistics"]
     assert ran["teaching"]["count"] == 2000 and ran["teaching"]["counts"] == 10
     assert "DatasetError" in ran["teaching"]["refused"]
     assert ran["training"]["images"] >= 32 and ran["training"]["reading"]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import build
-from pycore import verdict
+from pycore import novelty, verdict
 from pycore.inference import Classifier
 from pycore.preprocess import flatten_background, to_mnist
 from tests.e2e import harness
@@ -40,7 +40,11 @@ CANVASES = {
 
 @pytest.fixture(scope="module")
 def cpython_classifier(site):
-    return Classifier.from_bytes((site.dist / "model" / "mnist-cnn.npz").read_bytes())
+    """The shipped network with the verdict's statistics, as the page's worker loads them."""
+    weights = (site.dist / "model" / "mnist-cnn.npz").read_bytes()
+    classifier = Classifier.from_bytes(weights)
+    classifier.novelty = novelty.from_bytes((site.dist / "model" / "digit-features.npz").read_bytes(), weights)
+    return classifier
 
 
 def test_runtime_versions(app_session):

@@ -1,25 +1,33 @@
 """Digit or not: pycore.verdict's signals on made-up canvases, its decision, and the verdict
-every classify (and classify_pixels) gives, with the shipped network."""
+every classify (and classify_pixels) gives, with the shipped network and its novelty
+statistics (pycore.novelty: their file's checks too)."""
+import io
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from pycore import verdict
+from pycore import novelty, teach, verdict
 from pycore.inference import PACKED, Classifier
 from pycore.preprocess import ink
 from train import handwriting
+from train import verdict as validation
 from train.drawing import PEN_WIDTH, rasterise
 
 SIDE = 200                      # the page's network-input canvas
 PEN = SIDE * PEN_WIDTH
 SHIPPED = Path(__file__).parents[2] / "web" / "model" / "mnist-cnn.npz"
+STATISTICS = SHIPPED.with_name("digit-features.npz")
 CONFIDENT = np.array([9.0] + [0.0] * 9)     # logits of a sure answer: energy about 9
 
 
 @pytest.fixture(scope="module")
 def shipped():
-    return Classifier.from_bytes(SHIPPED.read_bytes())
+    """The shipped network with its novelty statistics, as the page's worker loads them."""
+    classifier = Classifier.from_bytes(SHIPPED.read_bytes())
+    classifier.novelty = novelty.from_bytes(STATISTICS.read_bytes(), SHIPPED.read_bytes())
+    return classifier
 
 
 def pen(polylines):
@@ -98,3 +106,81 @@ def test_classify_pixels_packs_the_verdict_codes(shipped):
         rgba = pen(polylines)
         flat = shipped.classify_pixels(rgba.tobytes(), SIDE, SIDE)
         assert tuple(flat[at:at + 2]) == verdict.codes(*expected)
+
+
+def letters(name, seeds=range(2_000_000, 2_000_010)):
+    """train.verdict's drawings of a letter (seeds neither its validation nor its report uses)."""
+    return [validation.not_digit_canvas(name, np.random.default_rng([handwriting.hash_name(name), seed, 1]))
+            for seed in seeds]
+
+
+@pytest.mark.parametrize("letter", ["X", "M", "H"])
+def test_a_drawn_letter_is_unlike_a_digit_with_the_shipped_statistics(shipped, letter):
+    bare = Classifier.from_bytes(SHIPPED.read_bytes())
+    for rgba in letters(letter):
+        prediction = shipped.classify(rgba)
+        assert (prediction.verdict, prediction.reason) == ("not-a-digit", "unlike"), prediction.signals
+        assert prediction.signals["novelty"] > verdict.MAX_NOVELTY
+        without = bare.classify(rgba)            # no statistics: the other signals alone
+        assert "novelty" not in without.signals
+        np.testing.assert_array_equal(without.probabilities, prediction.probabilities)   # the answer unchanged
+
+
+def test_a_taught_network_scores_the_shipped_features(shipped):
+    replay = [handwriting.drawings(f"plain {digit}", range(6)) for digit in range(10)]
+    tutor = teach.Tutor(shipped, *map(np.concatenate, zip(*replay, strict=True)), steps=5, copies=2, batch=8,
+                        replay_batch=8)
+    tutor.set_examples(*handwriting.drawings("round 6", range(2)))
+    taught = tutor.classifier
+    assert isinstance(taught, teach.GatedClassifier) and taught.novelty is shipped.novelty
+    for rgba in letters("X", range(2_000_000, 2_000_003)):
+        prediction = taught.classify(rgba)
+        assert prediction.reason == "unlike"
+        assert prediction.signals["novelty"] == pytest.approx(shipped.classify(rgba).signals["novelty"], rel=1e-5)
+
+
+def statistics_file(**change):
+    """The shipped statistics' file with arrays (or metadata keys) changed; None drops one."""
+    with np.load(io.BytesIO(STATISTICS.read_bytes())) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    meta = {**json.loads(arrays.pop(novelty.META_KEY).tobytes()), **change.pop("meta", {})}
+    arrays = {name: value for name, value in {**arrays, **change}.items() if value is not None}
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays, **{novelty.META_KEY: np.frombuffer(json.dumps(meta).encode(), np.uint8)})
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("data, words", [
+    (b"not a zip", "not a readable statistics file"),
+    (STATISTICS.read_bytes()[:5000], "not a readable statistics file"),
+    (statistics_file(meta={"format_version": 2}), "format version 2"),
+    (statistics_file(meta={"weights_sha256": "0" * 64}), "made for another network's weights"),
+    (statistics_file(axes=None), "expected means, axes, variances, rest"),
+    (statistics_file(means=np.zeros((10, 128), np.float16)), "do not fit together"),
+    (statistics_file(variances=np.zeros(31, np.float16)), "do not fit together"),
+    (statistics_file(rest=np.float16(np.nan)), "NaN or infinite"),
+    (statistics_file(variances=-np.ones(32, np.float16)), "variances must be positive"),
+])
+def test_a_bad_statistics_file_is_refused_with_its_reason(data, words):
+    with pytest.raises(novelty.NoveltyError, match=words):
+        novelty.from_bytes(data, SHIPPED.read_bytes())
+
+
+def test_the_statistics_file_round_trips_and_names_its_weights():
+    loaded = novelty.from_bytes(STATISTICS.read_bytes(), SHIPPED.read_bytes())
+    assert loaded.metadata["weights_sha256"] == novelty.weights_digest(SHIPPED.read_bytes())
+    assert loaded.metadata["range"] == [0, 45_000] and loaded.axes.shape == (256, loaded.variances.size)
+    again = novelty.from_bytes(novelty.to_bytes(loaded, SHIPPED.read_bytes(), loaded.metadata), SHIPPED.read_bytes())
+    for name in novelty.ARRAYS:
+        np.testing.assert_array_equal(getattr(again, name), getattr(loaded, name))
+    with pytest.raises(novelty.NoveltyError, match="another network"):
+        novelty.from_bytes(STATISTICS.read_bytes(), SHIPPED.read_bytes()[:-1] + b"x")
+
+
+def test_the_score_is_the_mahalanobis_distance_it_says():
+    rng = np.random.default_rng(0)
+    axes = np.linalg.qr(rng.normal(size=(6, 6)))[0]                 # an orthonormal basis of R^6
+    means = 100 * rng.normal(size=(10, 6))                           # far apart: class 3 is the nearest
+    stats = novelty.Novelty(means, axes[:, :2], [4.0, 1.0], 0.25)
+    x = means[3] + 2 * axes[:, 0] + 3 * axes[:, 1] + 0.5 * axes[:, 4]
+    assert stats.score(x[None])[0] == pytest.approx(2 ** 2 / 4 + 3 ** 2 / 1 + 0.5 ** 2 / 0.25, rel=1e-4)

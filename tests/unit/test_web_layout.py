@@ -10,7 +10,7 @@ from train.drawing import PEN_WIDTH
 WEB = Path(__file__).resolve().parents[2] / "web"
 # the classic scripts: the worker, the service worker, and what the worker loads with importScripts
 CLASSIC = ("worker.js", "sw.js", "downloads.js", "tar.js", "fetching.js", "files.js", "proxies.js", "lessons.js",
-           "training.js")
+           "training.js", "novelty.js")
 MODULES = sorted(p for p in WEB.glob("*.js") if p.name not in CLASSIC)
 
 
