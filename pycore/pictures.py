@@ -1,0 +1,157 @@
+"""An opened picture's pixels -> the ink of the digit alone, not of what lies around it.
+
+A photo is not a canvas: the paper (a sheet, a sticky note, a board) fills only part of
+it, with a desk, a band of shadow or a table's edge beside it, its light uneven, ruled
+lines across it. ``preprocess.ink`` would read all of that against one level taken from
+the border; this reads the digit alone:
+
+    brightness (each pixel's brightest channel: blue rules and red margins vanish),
+    made paper-bright whichever way round (chalk on a board is light on dark)
+    --> the paper's level block by block (a bright quantile of each block)
+    --> the paper: the blocks near the centre's level, joined to the centre, holes filled
+    --> ink = how much darker than its block's paper each pixel is
+    --> pieces of ink (pycore.components) that reach outside the paper or the border dropped
+    --> the piece nearest the centre, and the pieces close to it (a 4 or 5 in two strokes)
+
+Transparency is background whatever colour the digit is: a picture transparent around
+its digit is read by its alpha, then its pieces chosen the same way.
+"""
+import numpy as np
+
+from .components import boxes, label, sizes
+from .preprocess import neighbourhood
+
+BLOCK = 10            # px of the 200x200 input canvas a block of paper spans
+PAPER_QUANTILE = 0.9  # of a block's brightness: its paper (ink is the darker minority)
+PAPER_MATCH = 0.25    # a block is paper if its level is within this share of the paper's
+INK = 0.3             # darkness against the paper (share of its level) that counts as ink
+NEAR = 0.3            # pieces within this share of the chosen piece's longer side join it
+OUTSIDE = 0.5         # a piece with more than this share of its pixels off the paper is not on it
+SPECK = 0.02          # pieces under this share of the chosen piece's size are specks
+
+
+def digit_ink(rgba):
+    """(H, W, 4) uint8 picture pixels -> (H, W) float32 ink in [0, 1] of the digit alone
+    (all zeros when none is found)."""
+    rgba = np.asarray(rgba)
+    if rgba.ndim != 3 or rgba.shape[2] != 4 or rgba.dtype != np.uint8:
+        raise ValueError(f"expected pixels as (H, W, 4) uint8, got {rgba.shape} {rgba.dtype}")
+    if np.median(_edge(rgba[..., 3])) < 128:   # transparent around the digit: its alpha is its ink
+        strength = rgba[..., 3].astype(np.float32) / 255
+        return _within(strength, _digit_mask(strength > INK, np.ones(strength.shape, bool)))
+    brightness = rgba[..., :3].max(axis=2).astype(np.float32) / 255         # (H, W)
+    centre = _middle(brightness)
+    if centre.mean() > np.median(centre):      # the minority is lighter: light ink on a dark board
+        brightness = 1 - brightness
+    levels = _block_levels(brightness)                                        # (h, w) blocks
+    paper = _paper_blocks(levels)
+    if not paper.any():
+        return np.zeros(brightness.shape, np.float32)
+    level = float(np.median(levels[paper]))
+    levels = np.where(paper, np.maximum(levels, level * (1 - PAPER_MATCH)), levels)  # holes: thick ink
+    local = _blocks_to_pixels(levels, brightness.shape)
+    darkness = np.clip((local - brightness) / np.maximum(local, 0.05), 0, 1)
+    inside = _blocks_to_pixels(_eroded(paper), brightness.shape) > 0
+    smooth = _mean3(darkness)                  # chalk's grain and a photo's noise do not split strokes
+    mask = _digit_mask(smooth > INK, inside)
+    full = float(np.percentile(smooth[mask], 95)) if mask.any() else 1.0
+    strength = np.clip((smooth - INK / 2) / max(full - INK / 2, 0.05), 0, 1)
+    return _within(strength, mask)
+
+
+def _within(strength, mask):
+    """The ink of the pieces kept, with their soft edges (one pixel beyond ``mask``)."""
+    return strength * neighbourhood(mask.astype(np.float32), np.maximum, square=True)
+
+
+def _edge(image):
+    """The values along an image's four edges, (2 * (H + W),)."""
+    return np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
+
+
+def _middle(image):
+    """The middle half of an image along each side."""
+    h, w = image.shape
+    return image[h // 4:h - h // 4, w // 4:w - w // 4]
+
+
+def _block_levels(brightness):
+    """(H, W) -> (ceil(H/BLOCK), ceil(W/BLOCK)): each block's PAPER_QUANTILE of brightness
+    (the last blocks run past the edge by repeating it)."""
+    h, w = brightness.shape
+    rows, cols = -(-h // BLOCK), -(-w // BLOCK)
+    padded = brightness[np.minimum(np.arange(rows * BLOCK), h - 1)][:, np.minimum(np.arange(cols * BLOCK), w - 1)]
+    blocks = padded.reshape(rows, BLOCK, cols, BLOCK).transpose(0, 2, 1, 3).reshape(rows, cols, BLOCK * BLOCK)
+    return np.sort(blocks, axis=2)[..., int(PAPER_QUANTILE * (BLOCK * BLOCK - 1))]
+
+
+def _blocks_to_pixels(blocks, shape):
+    """A value per block spread over its pixels, (H, W)."""
+    return np.repeat(np.repeat(blocks, BLOCK, axis=0), BLOCK, axis=1)[:shape[0], :shape[1]]
+
+
+def _paper_blocks(levels):
+    """(h, w) bool: the blocks of the paper the middle of the picture shows, with the holes
+    its ink makes filled. The paper's level is the middle's median level; a block near it
+    is paper; the paper is the piece of such blocks with the most of the middle in it."""
+    level = float(np.median(_middle(levels)))
+    near = np.abs(levels - level) <= PAPER_MATCH * level
+    pieces, count = label(near, eight=False)
+    if count == 0:
+        return near
+    counts = np.bincount(_middle(pieces).reshape(-1), minlength=count + 1)[1:]
+    paper = pieces == 1 + int(np.argmax(counts))
+    others, count = label(~paper, eight=False)       # what is not paper and touches no edge is a hole
+    edge = np.unique(_edge(others))
+    return paper | ((others > 0) & ~np.isin(others, edge))
+
+
+def _eroded(paper):
+    """The paper without its outer ring of blocks (where blocks straddle paper and desk)."""
+    return neighbourhood(paper.astype(np.float32), np.minimum, square=True) > 0
+
+
+def _mean3(image):
+    """Each pixel's mean over its 3x3 neighbourhood (the image's edge repeated)."""
+    padded = np.pad(image, 1, mode="edge")
+    h, w = image.shape
+    return sum(padded[r:r + h, c:c + w] for r in range(3) for c in range(3)) / 9
+
+
+def _digit_mask(inked, inside):
+    """(H, W) bool: the pieces of ``inked`` that make the digit. Pieces mostly outside
+    ``inside`` (OUTSIDE) are the surroundings, and so are those reaching the picture's edge
+    unless nothing else is inked (a digit cropped tightly);
+    of the rest, the piece nearest the centre for its size is the digit's, and pieces close
+    to it (NEAR) join it."""
+    pieces, count = label(inked)
+    if count == 0:
+        return inked
+    h, w = inked.shape
+    box = boxes(pieces, count).astype(np.float64)                          # (n, 4) top, left, bottom, right
+    size = sizes(pieces, count).astype(np.float64)
+    on_paper = np.bincount(pieces[~inside], minlength=count + 1)[1:] <= OUTSIDE * size
+    edge = _edge(pieces)
+    at_edge = np.zeros(count, bool)
+    at_edge[edge[edge > 0] - 1] = True
+    candidate = on_paper & ~at_edge
+    if not candidate.any():                  # a digit cropped tightly reaches the edge
+        candidate = on_paper
+    if not candidate.any():
+        return np.zeros(inked.shape, bool)
+    middle = np.stack([(box[:, 0] + box[:, 2]) / 2 - (h - 1) / 2, (box[:, 1] + box[:, 3]) / 2 - (w - 1) / 2], 1)
+    distance = np.hypot(*middle.T) / (0.25 * max(h, w))
+    score = np.where(candidate, size / (1 + distance ** 2), -1)
+    kept = np.zeros(count, bool)
+    kept[int(np.argmax(score))] = True
+    for _ in range(3):                                                     # pieces near the kept ones join
+        top, left = box[kept, 0].min(), box[kept, 1].min()
+        bottom, right = box[kept, 2].max(), box[kept, 3].max()
+        gap = NEAR * max(bottom - top, right - left)
+        near = (candidate & (size >= SPECK * size[kept].max())
+                & (box[:, 0] <= bottom + gap) & (box[:, 2] >= top - gap)
+                & (box[:, 1] <= right + gap) & (box[:, 3] >= left - gap))
+        if (near <= kept).all():
+            break
+        kept |= near
+    return np.concatenate([[False], kept])[pieces]
