@@ -5,13 +5,15 @@ it, with a desk, a band of shadow or a table's edge beside it, its light uneven,
 lines across it. ``preprocess.ink`` would read all of that against one level taken from
 the border; this reads the digit alone:
 
-    brightness (each pixel's brightest channel: blue rules and red margins vanish),
-    made paper-bright whichever way round (chalk on a board is light on dark)
+    brightness (each pixel's brightest channel: blue rules and red margins vanish)
     --> the paper's level block by block (a bright quantile of each block)
     --> the paper: the blocks near the centre's level, joined to the centre, holes filled
     --> ink = how much darker than its block's paper each pixel is
     --> pieces of ink (pycore.components) that reach outside the paper or the border dropped
     --> the piece nearest the centre, and the pieces close to it (a 4 or 5 in two strokes)
+
+The picture is read both ways round (chalk on a board is light on dark), and the way whose
+paper covers more of the picture and of its middle is taken.
 
 Transparency is background whatever colour the digit is: a picture transparent around
 its digit is read by its alpha, then its pieces chosen the same way.
@@ -23,6 +25,7 @@ from .preprocess import neighbourhood
 
 BLOCK = 10            # px of the 200x200 input canvas a block of paper spans
 PAPER_QUANTILE = 0.9  # of a block's brightness: its paper (ink is the darker minority)
+PAPER_SIDE = 0.75     # the quantile of the middle's block levels taken as the paper's level
 PAPER_MATCH = 0.25    # a block is paper if its level is within this share of the paper's
 INK = 0.3             # darkness against the paper (share of its level) that counts as ink
 NEAR = 0.3            # pieces within this share of the chosen piece's longer side join it
@@ -40,11 +43,7 @@ def digit_ink(rgba):
         strength = rgba[..., 3].astype(np.float32) / 255
         return _within(strength, _digit_mask(strength > INK, np.ones(strength.shape, bool)))
     brightness = rgba[..., :3].max(axis=2).astype(np.float32) / 255         # (H, W)
-    centre = _middle(brightness)
-    if centre.mean() > np.median(centre):      # the minority is lighter: light ink on a dark board
-        brightness = 1 - brightness
-    levels = _block_levels(brightness)                                        # (h, w) blocks
-    paper = _paper_blocks(levels)
+    brightness, levels, paper, _ = max(_as_paper(brightness), _as_paper(1 - brightness), key=lambda seen: seen[3])
     if not paper.any():
         return np.zeros(brightness.shape, np.float32)
     level = float(np.median(levels[paper]))
@@ -64,6 +63,17 @@ def _within(strength, mask):
     return strength * neighbourhood(mask.astype(np.float32), np.maximum, square=True)
 
 
+def _as_paper(brightness):
+    """(brightness, its block levels (h, w), its paper blocks, their share): the picture seen
+    as dark ink on bright paper. The share is how much of the picture and of its middle the
+    blocks at the paper's level cover (the two shares added): seen the wrong way round, they
+    are the strokes of a thick digit, the ink's blocks or the desk around a sticky note, and
+    cover less of the whole or of the middle."""
+    levels = _block_levels(brightness)
+    paper, near = _paper_blocks(levels)
+    return brightness, levels, paper, float(near.mean() + _middle(near).mean())
+
+
 def _edge(image):
     """The values along an image's four edges, (2 * (H + W),)."""
     return np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
@@ -75,35 +85,40 @@ def _middle(image):
     return image[h // 4:h - h // 4, w // 4:w - w // 4]
 
 
+def _blocks(image, side):
+    """(H, W) -> (ceil(H/side), ceil(W/side), side * side): each square block's pixels (the
+    last blocks run past the edge by repeating it)."""
+    h, w = image.shape
+    rows, cols = -(-h // side), -(-w // side)
+    padded = image[np.minimum(np.arange(rows * side), h - 1)][:, np.minimum(np.arange(cols * side), w - 1)]
+    return padded.reshape(rows, side, cols, side).transpose(0, 2, 1, 3).reshape(rows, cols, side * side)
+
+
 def _block_levels(brightness):
-    """(H, W) -> (ceil(H/BLOCK), ceil(W/BLOCK)): each block's PAPER_QUANTILE of brightness
-    (the last blocks run past the edge by repeating it)."""
-    h, w = brightness.shape
-    rows, cols = -(-h // BLOCK), -(-w // BLOCK)
-    padded = brightness[np.minimum(np.arange(rows * BLOCK), h - 1)][:, np.minimum(np.arange(cols * BLOCK), w - 1)]
-    blocks = padded.reshape(rows, BLOCK, cols, BLOCK).transpose(0, 2, 1, 3).reshape(rows, cols, BLOCK * BLOCK)
-    return np.sort(blocks, axis=2)[..., int(PAPER_QUANTILE * (BLOCK * BLOCK - 1))]
+    """(H, W) -> (ceil(H/BLOCK), ceil(W/BLOCK)): each block's PAPER_QUANTILE of brightness."""
+    return np.sort(_blocks(brightness, BLOCK), axis=2)[..., int(PAPER_QUANTILE * (BLOCK * BLOCK - 1))]
 
 
-def _blocks_to_pixels(blocks, shape):
+def _blocks_to_pixels(blocks, shape, side=BLOCK):
     """A value per block spread over its pixels, (H, W)."""
-    return np.repeat(np.repeat(blocks, BLOCK, axis=0), BLOCK, axis=1)[:shape[0], :shape[1]]
+    return np.repeat(np.repeat(blocks, side, axis=0), side, axis=1)[:shape[0], :shape[1]]
 
 
 def _paper_blocks(levels):
-    """(h, w) bool: the blocks of the paper the middle of the picture shows, with the holes
-    its ink makes filled. The paper's level is the middle's median level; a block near it
-    is paper; the paper is the piece of such blocks with the most of the middle in it."""
-    level = float(np.median(_middle(levels)))
+    """(h, w) bool twice: the blocks of the paper the middle of the picture shows, with the
+    holes its ink makes filled, and all the blocks at the paper's level. That level is the
+    bright side of the middle's levels (ink, a desk, a shadow are darker); a block near it
+    is at it; the paper is the largest piece of such blocks (the inside of a thick 0 is a
+    smaller one, a hole of the larger)."""
+    level = float(np.quantile(_middle(levels), PAPER_SIDE))
     near = np.abs(levels - level) <= PAPER_MATCH * level
     pieces, count = label(near, eight=False)
     if count == 0:
-        return near
-    counts = np.bincount(_middle(pieces).reshape(-1), minlength=count + 1)[1:]
-    paper = pieces == 1 + int(np.argmax(counts))
+        return near, near
+    paper = pieces == 1 + int(np.argmax(sizes(pieces, count)))
     others, count = label(~paper, eight=False)       # what is not paper and touches no edge is a hole
     edge = np.unique(_edge(others))
-    return paper | ((others > 0) & ~np.isin(others, edge))
+    return paper | ((others > 0) & ~np.isin(others, edge)), near
 
 
 def _eroded(paper):
@@ -123,7 +138,14 @@ def _digit_mask(inked, inside):
     ``inside`` (OUTSIDE) are the surroundings, and so are those reaching the picture's edge
     unless nothing else is inked (a digit cropped tightly);
     of the rest, the piece nearest the centre for its size is the digit's, and pieces close
-    to it (NEAR) join it."""
+    to it (NEAR) join it. The pieces are found on 2x2 blocks (a quarter of the pixels to
+    label; strokes a pixel apart join)."""
+    kept = _kept_pieces(_blocks(inked, 2).any(axis=2), _blocks(inside, 2).all(axis=2))
+    return _blocks_to_pixels(kept, inked.shape, side=2) & inked
+
+
+def _kept_pieces(inked, inside):
+    """_digit_mask on the 2x2 blocks."""
     pieces, count = label(inked)
     if count == 0:
         return inked
