@@ -43,7 +43,8 @@ def digit_ink(rgba):
         strength = rgba[..., 3].astype(np.float32) / 255
         return _within(strength, _digit_mask(strength > INK, np.ones(strength.shape, bool)))
     brightness = rgba[..., :3].max(axis=2).astype(np.float32) / 255         # (H, W)
-    brightness, levels, paper, _ = max(_as_paper(brightness), _as_paper(1 - brightness), key=lambda seen: seen[3])
+    brightness, levels, near, _ = max(_as_paper(brightness), _as_paper(1 - brightness), key=lambda seen: seen[3])
+    paper = _paper_blocks(near)
     if not paper.any():
         return np.zeros(brightness.shape, np.float32)
     level = float(np.median(levels[paper]))
@@ -64,14 +65,16 @@ def _within(strength, mask):
 
 
 def _as_paper(brightness):
-    """(brightness, its block levels (h, w), its paper blocks, their share): the picture seen
-    as dark ink on bright paper. The share is how much of the picture and of its middle the
-    blocks at the paper's level cover (the two shares added): seen the wrong way round, they
-    are the strokes of a thick digit, the ink's blocks or the desk around a sticky note, and
-    cover less of the whole or of the middle."""
+    """(brightness, its block levels (h, w), the blocks at the paper's level, their share):
+    the picture seen as dark ink on bright paper. The paper's level is the bright side of
+    the middle's levels (ink, a desk, a shadow are darker); a block near it is at it. The
+    share is how much of the picture and of its middle those blocks cover (the two shares
+    added): seen the wrong way round, they are the strokes of a thick digit, the ink's
+    blocks or the desk around a sticky note, and cover less of the whole or of the middle."""
     levels = _block_levels(brightness)
-    paper, near = _paper_blocks(levels)
-    return brightness, levels, paper, float(near.mean() + _middle(near).mean())
+    level = float(np.quantile(_middle(levels), PAPER_SIDE))
+    near = np.abs(levels - level) <= PAPER_MATCH * level
+    return brightness, levels, near, float(near.mean() + _middle(near).mean())
 
 
 def _edge(image):
@@ -104,21 +107,16 @@ def _blocks_to_pixels(blocks, shape, side=BLOCK):
     return np.repeat(np.repeat(blocks, side, axis=0), side, axis=1)[:shape[0], :shape[1]]
 
 
-def _paper_blocks(levels):
-    """(h, w) bool twice: the blocks of the paper the middle of the picture shows, with the
-    holes its ink makes filled, and all the blocks at the paper's level. That level is the
-    bright side of the middle's levels (ink, a desk, a shadow are darker); a block near it
-    is at it; the paper is the largest piece of such blocks (the inside of a thick 0 is a
-    smaller one, a hole of the larger)."""
-    level = float(np.quantile(_middle(levels), PAPER_SIDE))
-    near = np.abs(levels - level) <= PAPER_MATCH * level
+def _paper_blocks(near):
+    """(h, w) bool: the paper, from the blocks at its level (``_as_paper``): their largest
+    piece (the inside of a thick 0 is a smaller one), with the holes its ink makes filled."""
     pieces, count = label(near, eight=False)
     if count == 0:
-        return near, near
+        return near
     paper = pieces == 1 + int(np.argmax(sizes(pieces, count)))
     others, count = label(~paper, eight=False)       # what is not paper and touches no edge is a hole
     edge = np.unique(_edge(others))
-    return paper | ((others > 0) & ~np.isin(others, edge)), near
+    return paper | ((others > 0) & ~np.isin(others, edge))
 
 
 def _eroded(paper):
