@@ -689,7 +689,7 @@ function extras(py, sitePackages) {
 }
 
 /* An opaque photo of a digit: grey paper lit unevenly, a little noise, a dark stroke; then
-   the same light on dark. Every step of preprocess.flatten_background runs on it (the ink's
+   the same light on dark. Every step of pycore.pictures.digit_ink runs on it (the ink's
    percentile too, which imports numpy.ma: pure noise would leave no ink and skip it). */
 function photoOfAStroke(size, lightInk) {
   let seed = 1;
@@ -705,6 +705,21 @@ function photoOfAStroke(size, lightInk) {
     }
   }
   return photo;
+}
+
+/* An opened picture's other paths through pycore.pictures: a dark stroke on a transparent
+   picture (read by its alpha), and on paper with a dark band along its left side (the band
+   reaches the edge, so its pieces are dropped). */
+function pictureOfAStroke(size, transparent) {
+  const picture = new Uint8Array(size * size * 4);
+  for (let i = 0; i < size * size; i++) {
+    const x = i % size;
+    const y = Math.floor(i / size);
+    const stroke = Math.abs(x - size / 2) < size / 20 && y > size / 6 && y < (5 * size) / 6;
+    picture.fill(stroke || (!transparent && x < size / 8) ? 30 : 235, i * 4, i * 4 + 3);
+    picture[i * 4 + 3] = stroke || !transparent ? 255 : 0;
+  }
+  return picture;
 }
 
 /* An opaque canvas (a drawing on white or black paper, as the parity tests and mnistDraw's
@@ -746,6 +761,8 @@ function predictions(py, { classifier, classify, warm }) {
   classify(classifier, 80, opaqueDrawing(80, 0, 255, false), { photo: false, activations: false });   // blank paper
   classify(classifier, 120, photoOfAStroke(120, false), { photo: true, activations: true });
   classify(classifier, 120, photoOfAStroke(120, true), { photo: true, activations: false });
+  classify(classifier, 120, pictureOfAStroke(120, true), { photo: true, activations: false });
+  classify(classifier, 120, pictureOfAStroke(120, false), { photo: true, activations: false });
   let seed = 1;
   const noise = new Uint8Array(120 * 120 * 4).map(() => (seed = (seed * 69069 + 1) >>> 0) >>> 24);
   classify(classifier, 120, noise, { photo: true, activations: false });

@@ -7,7 +7,8 @@ from . import novelty as novelties
 from . import number, weights
 from . import verdict as verdicts
 from .layers import softmax
-from .preprocess import flatten_background, ink, mnist_from_ink
+from .pictures import digit_ink
+from .preprocess import ink, mnist_from_ink
 
 # What the page shows of the network's insides: layer outputs after each ReLU.
 SHOWN_LAYERS = {"conv1": "relu1", "conv2": "relu2", "dense1": "relu3"}
@@ -85,14 +86,16 @@ class Classifier:
         """The first convolution's learned filters, (20, 5, 5), C-contiguous."""
         return np.ascontiguousarray(np.moveaxis(self.net.params["conv1.W"][:, :, 0, :], -1, 0))
 
-    def classify(self, rgba, activations=False):
+    def classify(self, rgba, activations=False, photo=False):
         """Canvas pixels (H, W, 4) uint8 -> Prediction, or None for a blank canvas.
 
         With ``activations=True`` the prediction also carries what each layer
-        saw; it costs no extra computation (the same single forward pass).
+        saw; it costs no extra computation (the same single forward pass). ``photo``: the
+        pixels are an opened picture, whose digit is told from its surroundings first
+        (pycore.pictures.digit_ink); its time counts as preprocessing.
         """
         start = time.perf_counter()
-        strength = ink(rgba)                      # read once: preprocessing and the verdict share it
+        strength = digit_ink(rgba) if photo else ink(rgba)   # read once: preprocessing and the verdict share it
         image = mnist_from_ink(strength)
         prepared = time.perf_counter()
         if image is None:
@@ -137,15 +140,13 @@ class Classifier:
         """The web worker's one call: RGBA bytes of a canvas -> a flat float32 array, or None
         for a blank canvas.
 
-        ``pixels`` is any buffer of height * width * 4 bytes; ``photo`` first evens out an
-        opened picture's paper (preprocess.flatten_background). The answer packs what
+        ``pixels`` is any buffer of height * width * 4 bytes; ``photo``: an opened picture,
+        its digit told from its surroundings (pycore.pictures). The answer packs what
         ``classify`` returns as PACKED lists it (timings: preprocessing, then forward pass,
         in ms; the verdict as two codes): one array crosses to JavaScript instead of one object per field.
         """
         rgba = np.frombuffer(pixels, np.uint8).reshape(height, width, 4)
-        if photo:
-            rgba = flatten_background(rgba)
-        prediction = self.classify(rgba, activations=activations)
+        prediction = self.classify(rgba, activations=activations, photo=photo)
         if prediction is None:
             return None
         timings = [prediction.timings["preprocess"], prediction.timings["forward"]]
@@ -160,7 +161,7 @@ class Classifier:
         -> one flat float32 array as pycore.number.NUMBER_PACKED lays it out: the digits side
         by side, each read by ``answer`` (none for a blank canvas)."""
         rgba = np.frombuffer(pixels, np.uint8).reshape(height, width, 4)
-        return number.packed(self, ink(flatten_background(rgba) if photo else rgba))
+        return number.packed(self, digit_ink(rgba) if photo else ink(rgba))
 
     def number_layout(self):
         """How to read classify_number_pixels' array (pycore.number.layout)."""

@@ -15,7 +15,8 @@ small; MNIST's pens were neither (see ``even_strokes``).
 
 Background handling: a canvas with transparent pixels is read by its alpha
 (ink = opacity); an opaque one by its brightness, against the background level
-read from its border, so dark-on-light and light-on-dark both work.
+read from its border, so dark-on-light and light-on-dark both work. An opened
+picture's ink is read by pycore.pictures instead (the digit, not its surroundings).
 """
 from functools import lru_cache
 
@@ -237,78 +238,3 @@ def fitted_from_ink(strength, strokes=STROKE_RANGE):
         if abs(wanted - width) > 0.05:                               # outside the range, not just at its edge
             digit = even_strokes(large, wanted)
     return digit
-
-
-def _paper_surface(small, rounds=4):
-    """Fit a smooth quadratic surface to the paper of a small (h, w) image, paper bright.
-
-    Ink is a minority of dark pixels: start from the brighter half, fit
-    a + b*u + c*v + d*u^2 + e*u*v + f*v^2 (u, v in [-1, 1]) by least squares, then keep
-    as paper whatever is not clearly darker than the fit, and refit. Returns the six
-    coefficients and the paper's noise level (a robust standard deviation).
-    """
-    h, w = small.shape
-    u, v = np.meshgrid(np.linspace(-1, 1, w), np.linspace(-1, 1, h))
-    design = np.stack([np.ones_like(u), u, v, u * u, u * v, v * v], axis=-1).reshape(-1, 6)
-    values = small.reshape(-1).astype(np.float64)
-    paper = values >= np.median(values)
-    noise = 0.0
-    for _ in range(rounds):
-        coefficients, *_ = np.linalg.lstsq(design[paper], values[paper], rcond=None)
-        residual = values - design @ coefficients
-        noise = 1.4826 * float(np.median(np.abs(residual[paper] - np.median(residual[paper]))))
-        paper = residual > -max(3 * noise, 0.03)
-    return coefficients, noise
-
-
-def flatten_background(rgba):
-    """An uploaded picture (H, W, 4) uint8 -> (H, W, 4) uint8: dark ink on an even white page.
-
-    Photos and scans are not canvases: the paper is grey, lit unevenly (brighter on one
-    side, darker in a corner), slightly noisy, and the pen is rarely black. ``ink`` reads
-    strokes against one background level taken from the border, so on such a picture it
-    would count the shadowed paper as ink and the bounding box would be the whole page.
-    This step, for uploaded pictures only, evens the paper first:
-
-        luminance (paper made the bright side, whichever way round the picture is)
-        --> the paper's brightness everywhere, as a quadratic surface fitted to the paper
-        --> ink = how much darker than the paper each pixel is, relative to the paper
-        --> noise floor removed, strongest strokes stretched to full black
-
-    The result feeds ``to_mnist`` like a drawing (it keeps the size; fully opaque).
-    A picture with transparent pixels is returned unchanged (its alpha is the ink).
-    A picture with no ink left after flattening comes back blank white.
-    """
-    rgba = np.asarray(rgba)
-    if rgba.ndim != 3 or rgba.shape[2] != 4 or rgba.dtype != np.uint8:
-        raise ValueError(f"expected pixels as (H, W, 4) uint8, got {rgba.shape} {rgba.dtype}")
-    if rgba[..., 3].min() < 255:
-        return rgba
-    height, width = rgba.shape[:2]
-    r, g, b = (rgba[..., i].astype(np.float32) for i in range(3))
-    luminance = (0.299 / 255) * r + (0.587 / 255) * g + (0.114 / 255) * b       # (H, W)
-    border = np.concatenate([luminance[0], luminance[-1], luminance[:, 0], luminance[:, -1]])
-    if np.median(border) < 0.5:              # light ink on a dark page: make the paper bright
-        luminance = 1 - luminance
-
-    scale = min(1.0, 64 / max(height, width))    # fit the surface on at most 64x64 pixels
-    small = area_resize(luminance, max(1, round(height * scale)), max(1, round(width * scale)))
-    coefficients, noise = _paper_surface(small)
-    u = np.linspace(-1, 1, width, dtype=np.float32)[None, :]     # (1, W)
-    v = np.linspace(-1, 1, height, dtype=np.float32)[:, None]    # (H, 1)
-    a, bu, bv, cuu, cuv, cvv = (np.float32(c) for c in coefficients)
-    paper = a + bu * u + bv * v + cuu * u * u + cuv * u * v + cvv * v * v  # (H, W)
-    paper = np.maximum(paper, np.float32(0.05))
-    darkness = np.clip((paper - luminance) / paper, 0, 1)                  # (H, W) in [0, 1]
-
-    floor = max(0.08, 4 * noise / float(np.median(paper)))
-    inked = darkness[darkness > floor]
-    out = np.empty_like(rgba)
-    out[..., 3] = 255
-    if inked.size == 0:
-        out[..., :3] = 255
-        return out
-    full = max(float(np.percentile(inked, 95)), floor + 0.05)
-    strength = np.clip((darkness - floor) / (full - floor), 0, 1)
-    out[..., :3] = np.round(255 * (1 - strength)).astype(np.uint8)[..., None]
-    return out

@@ -4,6 +4,7 @@
    tests and outside harnesses rely on is in docs/architecture.md. */
 
 import { loadFacts } from "./about.js";
+import { Cropper } from "./crop.js";
 import { Inside } from "./inside.js";
 import { NumberMode, readNumber } from "./number.js";
 import { Offline } from "./offline.js";
@@ -67,7 +68,11 @@ const numberMode = new NumberMode({ button: $("#mode-number"), panel: $("#number
 
 const pictures = new Pictures({
   button: $("#open"), input: $("#file"), message: $("#file-message"),
-  onPicture: (bitmap, background) => pad.openPicture(bitmap, background),
+  onPicture: (bitmap) => pad.openPicture(bitmap),
+});
+const cropper = new Cropper({
+  button: $("#crop"), box: $(".draw-box"), area: $("#crop-area"), pad,
+  say: (text, isError) => pictures.say(text, isError),
 });
 
 async function predict(image, activations = SHOW_ACTIVATIONS) {
@@ -115,6 +120,7 @@ const scheduler = new PredictionScheduler({
 
 pad.addEventListener("change", ({ detail: { reason } }) => {
   undoButton.disabled = !pad.canUndo;
+  cropper.update();
   if (reason === "stroke" || reason === "stroke-end") {
     hint.textContent = "";
     scheduler.request(reason === "stroke-end");   // a prediction always follows a stroke's end
@@ -124,7 +130,7 @@ pad.addEventListener("change", ({ detail: { reason } }) => {
   if (reason === "clear") {
     showBlank();
     results.forgetAnnouncement();
-  } else if (reason === "picture") {
+  } else if (reason === "picture" || reason === "crop") {
     hint.textContent = "";
     scheduler.request(true);
   } else if (pad.isEmpty) {     // an undo that left nothing

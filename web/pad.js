@@ -9,6 +9,7 @@
      "undo"        the last stroke or picture was taken back
      "clear"       everything was cleared
      "picture"     a picture was opened (it replaces the strokes; undo brings them back)
+     "crop"        the picture was cropped to a part of it (undo brings the whole back)
 */
 
 export const STROKE_WIDTH = 1 / 18;   // of the box side: MNIST-like stroke weight
@@ -27,7 +28,7 @@ export class DrawingPad extends EventTarget {
     inputCanvas.width = inputCanvas.height = INPUT_SIZE;
     this.inputContext = inputCanvas.getContext("2d", { willReadFrequently: true });
     this.strokes = [];          // [{points: [{x, y}]}], x and y as fractions of the box
-    this.picture = null;        // {bitmap, background: CSS colour}, under the strokes
+    this.picture = null;        // {bitmap, crop: {x, y, width, height} of its pixels or null}, under the strokes
     this.undoable = [];         // what undo takes back, last first: "stroke" or {picture, strokes}
     this.activeStroke = null;
     this.activePointer = null;
@@ -66,7 +67,7 @@ export class DrawingPad extends EventTarget {
     if (this.renderQueued) this.render();
     const { width, height } = this.inputCanvas;
     const pixels = this.inputContext.getImageData(0, 0, width, height).data.buffer;
-    // an opened picture is evened out in Python first (pycore.preprocess.flatten_background)
+    // an opened picture's digit is told from its surroundings in Python (pycore.pictures)
     return { width, height, pixels, photo: this.picture !== null };
   }
 
@@ -104,13 +105,34 @@ export class DrawingPad extends EventTarget {
   }
 
   /* Show a decoded picture (an ImageBitmap) under the strokes, which it replaces. */
-  openPicture(bitmap, background) {
+  openPicture(bitmap) {
+    this.showPicture({ bitmap, crop: null }, "picture");
+  }
+
+  /* Show only the part crop = {x, y, width, height} (the picture's pixels) of the open
+     picture, filling the box; the strokes go with the whole picture (undo brings both back). */
+  cropPicture(crop) {
+    this.showPicture({ bitmap: this.picture.bitmap, crop }, "crop");
+  }
+
+  /* Where the open picture lies in the box (x and width as fractions of its width, y and
+     height of its height) and which of its pixels are shown there:
+     {placed: {x, y, width, height}, source: {x, y, width, height}}. */
+  shownPicture() {
+    const source = shownSource(this.picture);
+    const { width, height } = this.inputCanvas;
+    const placed = placement(source, width, height);
+    return { source, placed: { x: placed.x / width, y: placed.y / height,
+      width: placed.width / width, height: placed.height / height } };
+  }
+
+  showPicture(picture, reason) {
     this.undoable.push({ picture: this.picture, strokes: this.strokes });
-    this.picture = { bitmap, background };
+    this.picture = picture;
     this.strokes = [];
     this.stopStroke();
     this.render();
-    this.changed("picture");
+    this.changed(reason);
   }
 
   changed(reason) {
@@ -187,7 +209,7 @@ function paint(ctx, width, height, { strokes, picture }, { sheet }) {
     ctx.fillStyle = "#ffffff";
     ctx.fillRect(0, 0, width, height);
   }
-  if (picture) paintPicture(ctx, width, height, picture);
+  if (picture) paintPicture(ctx, width, height, picture, sheet);
   ctx.strokeStyle = ctx.fillStyle = "#000000";
   ctx.lineWidth = Math.min(width, height) * STROKE_WIDTH;
   ctx.lineCap = "round";
@@ -209,28 +231,53 @@ function paint(ctx, width, height, { strokes, picture }, { sheet }) {
   }
 }
 
-/* The whole picture, centred; the bands beside it continue its edge rows (or columns), so
-   the border pycore reads as background is the picture's own paper, dark or light, and
-   unevenly lit paper has no step where the picture ends. */
-function paintPicture(ctx, width, height, { bitmap, background }) {
-  const bw = bitmap.width;
-  const bh = bitmap.height;
-  const scale = Math.min(width / bw, height / bh);
-  const w = bw * scale;
-  const h = bh * scale;
-  const dx = (width - w) / 2;
-  const dy = (height - h) / 2;
-  ctx.fillStyle = background;
-  ctx.fillRect(0, 0, width, height);
+/* The picture's pixels the box shows: its crop, or all of it. */
+function shownSource({ bitmap, crop }) {
+  return crop ?? { x: 0, y: 0, width: bitmap.width, height: bitmap.height };
+}
+
+/* A source rectangle scaled to fit a width x height canvas, centred, on whole pixels (so
+   that an opaque picture and its bands cover every pixel fully). */
+function placement(source, width, height) {
+  const scale = Math.min(width / source.width, height / source.height);
+  const w = Math.max(1, Math.round(source.width * scale));
+  const h = Math.max(1, Math.round(source.height * scale));
+  return { x: Math.floor((width - w) / 2), y: Math.floor((height - h) / 2), width: w, height: h };
+}
+
+/* The picture (its crop), centred; the bands beside it continue its edge rows (or columns),
+   so the border pycore reads is the picture's own paper, dark or light, and unevenly lit
+   paper has no step where the picture ends. Nothing is painted under it: a transparent
+   picture stays transparent in the network's input (transparency is background, pycore
+   reads its alpha); in the visible box (sheet) a checkerboard shows through, so a white
+   digit shows as well as a black one. */
+function paintPicture(ctx, width, height, picture, sheet) {
+  const { x: sx, y: sy, width: sw, height: sh } = shownSource(picture);
+  const { x, y, width: w, height: h } = placement({ width: sw, height: sh }, width, height);
+  const bitmap = picture.bitmap;
+  if (sheet) paintCheckers(ctx, x, y, w, h);
   ctx.imageSmoothingEnabled = true;
   ctx.imageSmoothingQuality = "high";
-  if (dy > 0.5) {
-    ctx.drawImage(bitmap, 0, 0, bw, 1, dx, 0, w, dy + 1);
-    ctx.drawImage(bitmap, 0, bh - 1, bw, 1, dx, dy + h - 1, w, dy + 1);
+  if (y > 0) {
+    ctx.drawImage(bitmap, sx, sy, sw, 1, x, 0, w, y);
+    ctx.drawImage(bitmap, sx, sy + sh - 1, sw, 1, x, y + h, w, height - y - h);
   }
-  if (dx > 0.5) {
-    ctx.drawImage(bitmap, 0, 0, 1, bh, 0, dy, dx + 1, h);
-    ctx.drawImage(bitmap, bw - 1, 0, 1, bh, dx + w - 1, dy, dx + 1, h);
+  if (x > 0) {
+    ctx.drawImage(bitmap, sx, sy, 1, sh, 0, y, x, h);
+    ctx.drawImage(bitmap, sx + sw - 1, sy, 1, sh, x + w, y, width - x - w, h);
   }
-  ctx.drawImage(bitmap, dx, dy, w, h);
+  ctx.drawImage(bitmap, sx, sy, sw, sh, x, y, w, h);
+}
+
+/* Light and mid grey squares, as picture editors show transparency. */
+function paintCheckers(ctx, x, y, w, h) {
+  const side = Math.max(4, Math.round(Math.min(ctx.canvas.width, ctx.canvas.height) / 20));
+  ctx.fillStyle = "#d4d4d4";
+  ctx.fillRect(x, y, w, h);
+  ctx.fillStyle = "#9a9a9a";
+  for (let top = y; top < y + h; top += side) {
+    for (let left = x + (((top - y) / side) % 2) * side; left < x + w; left += 2 * side) {
+      ctx.fillRect(left, top, Math.min(side, x + w - left), Math.min(side, y + h - top));
+    }
+  }
 }

@@ -1,6 +1,6 @@
 /* Opening a picture: the "Open a picture…" button and its file input, drag and drop, the
    checks a file must pass, decoding, and the message under the box. A decoded picture
-   goes to onPicture(bitmap, background, name); what happens to it is the caller's. */
+   goes to onPicture(bitmap, name); what happens to it is the caller's. */
 
 export const MAX_FILE_BYTES = 20_000_000;   // 20 MB (decimal, as the message says): a phone photo is 2-8 MB
 export const MAX_SIDE = 12000;              // pixels a side, after decoding
@@ -56,8 +56,11 @@ export class Pictures {
     this.message.classList.toggle("error", isError);
   }
 
+  /* Check, decode and hand on a file; the marks "picture-chosen" and "picture-shown" time
+     the page's part (bench/pictures.py reads them). */
   async open(file) {
     if (!file) return;
+    performance.mark("picture-chosen");
     const name = file.name || "The file";
     const refused = refusal(name, file.size, file.type);
     if (refused) {
@@ -77,26 +80,9 @@ export class Pictures {
       bitmap.close();
       return;
     }
-    this.onPicture(bitmap, borderColour(bitmap), name);
+    this.onPicture(bitmap, name);
+    performance.mark("picture-shown");
     this.say(`Showing “${name}” (${bitmap.width}×${bitmap.height}); ` +
       "the network reads it like a drawing. You can draw on it too.");
   }
-}
-
-/* The median colour of a picture's border, drawn small: what the page around it is. */
-function borderColour(bitmap) {
-  const side = 32;
-  const canvas = document.createElement("canvas");
-  canvas.width = canvas.height = side;
-  const context = canvas.getContext("2d", { willReadFrequently: true });
-  context.drawImage(bitmap, 0, 0, side, side);
-  const data = context.getImageData(0, 0, side, side).data;
-  const channels = [[], [], []];
-  for (let i = 0; i < side; i++) {
-    for (const [x, y] of [[i, 0], [i, side - 1], [0, i], [side - 1, i]]) {
-      for (let c = 0; c < 3; c++) channels[c].push(data[4 * (y * side + x) + c]);
-    }
-  }
-  const median = (values) => values.sort((a, b) => a - b)[values.length >> 1];
-  return `rgb(${channels.map(median).join(", ")})`;
 }

@@ -202,6 +202,31 @@ def classify_in_browser(page, rgba: np.ndarray, activations=False, photo=False) 
     return reply
 
 
+def jpeg_in_browser(page, rgba: np.ndarray, folder: Path) -> bytes:
+    """(H, W, 4) uint8 pixels as the bytes of a JPEG file that Chromium encodes (canvas.toBlob,
+    quality 0.9), for a photo as a phone gives it; the raw pixels pass through a file in folder."""
+    raw = folder / "photo.rgba"
+    raw.write_bytes(np.ascontiguousarray(rgba).tobytes())
+    page.evaluate("""() => { const input = Object.assign(document.createElement("input"),
+        { type: "file", id: "raw-source", hidden: true }); document.body.append(input); }""")
+    page.set_input_files("#raw-source", str(raw))
+    data = page.evaluate("""async ([width, height]) => {
+        const input = document.querySelector("#raw-source");
+        const pixels = new Uint8ClampedArray(await input.files[0].arrayBuffer());
+        input.remove();
+        const canvas = Object.assign(document.createElement("canvas"), { width, height });
+        canvas.getContext("2d").putImageData(new ImageData(pixels, width, height), 0, 0);
+        const blob = await new Promise((done) => canvas.toBlob(done, "image/jpeg", 0.9));
+        const bytes = new Uint8Array(await blob.arrayBuffer());
+        let text = "";
+        for (let i = 0; i < bytes.length; i += 0x8000) {
+            text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+        }
+        return btoa(text);
+    }""", [rgba.shape[1], rgba.shape[0]])
+    return base64.b64decode(data)
+
+
 def shape_points(name: str) -> list[list[tuple[float, float]]]:
     """Clear, MNIST-like digits as strokes of (x, y) box fractions."""
     if name == "1":

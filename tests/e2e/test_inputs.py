@@ -168,7 +168,7 @@ def test_screen_readers_hear_the_answer_at_stroke_ends_only(ready_page):
 
 def test_photo_with_uneven_paper_is_classified(ready_page, mnist_digits):
     """A phone-photo-like picture: an MNIST digit in dark-grey pen on grey paper lit from
-    one corner, with noise. The worker evens the paper (pycore.preprocess.flatten_background)."""
+    one corner, with noise. The worker reads the ink against each block's paper (pycore.pictures)."""
     page = ready_page
     rng = np.random.default_rng(5)
     for index, label, image in mnist_digits:

@@ -149,14 +149,14 @@ def test_phones_show_the_whole_box_its_buttons_and_the_answer_without_scrolling(
         page = harness.open_ready_page(context, site.url)
         harness.draw_strokes(page, harness.shape_points("3"))
         assert page.evaluate("window.scrollY") == 0
-        for selector in ("#draw", "#clear", "#undo", "#open", "#answer"):
+        for selector in ("#draw", "#clear", "#undo", "#open", "#crop", "#answer"):
             box = page.locator(selector).bounding_box()
             assert box["y"] >= 0 and box["y"] + box["height"] <= height, (selector, box)
             assert box["x"] >= 0 and box["x"] + box["width"] <= width, (selector, box)
         assert page.locator("#draw").bounding_box()["height"] >= 120   # still room to draw
         if width < height:      # upright: the box takes most of the width
             assert page.locator("#draw").bounding_box()["width"] >= 0.8 * width
-        rows = {page.locator(selector).bounding_box()["y"] for selector in ("#clear", "#undo", "#open")}
+        rows = {page.locator(selector).bounding_box()["y"] for selector in ("#clear", "#undo", "#open", "#crop")}
         assert len(rows) == 1, rows        # one row of buttons: two would take room from the box
         assert page.get_by_role("button", name="Open a picture…").is_visible()   # also as "Open…"
         assert page.inner_text("#answer") == "3"

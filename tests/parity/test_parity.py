@@ -12,7 +12,7 @@ import pytest
 import build
 from pycore import novelty, verdict
 from pycore.inference import Classifier
-from pycore.preprocess import flatten_background, to_mnist
+from pycore.preprocess import to_mnist
 from tests.e2e import harness
 from train.drawing import rasterise
 
@@ -80,12 +80,12 @@ def test_same_activations(app_session, cpython_classifier):
 
 @pytest.mark.parametrize("name", ["black on white 280", "white on black 200"])
 def test_same_result_for_an_opened_picture(app_session, cpython_classifier, name):
-    """Pictures go through preprocess.flatten_background first, in Pyodide as in CPython."""
+    """Pictures go through pycore.pictures first, in Pyodide as in CPython."""
     rng = np.random.default_rng(7)
     canvas = CANVASES[name].copy()
     shade = np.linspace(0.7, 1.0, canvas.shape[1])[None, :, None]               # uneven light
     canvas[..., :3] = np.clip(canvas[..., :3] * shade + rng.normal(0, 4, canvas[..., :3].shape), 0, 255)
-    expected = cpython_classifier.classify(flatten_background(canvas))
+    expected = cpython_classifier.classify(canvas, photo=True)
     got = harness.classify_in_browser(app_session, canvas, photo=True)
     assert expected is not None and not got["blank"]
     assert np.abs(got["image"] - expected.image).max() <= TOLERANCE

@@ -5,7 +5,7 @@ import pytest
 from pycore import verdict, weights
 from pycore.inference import PACKED, SHOWN_LAYERS, Classifier
 from pycore.network import build_network
-from pycore.preprocess import flatten_background, to_mnist
+from pycore.preprocess import to_mnist
 from tests.unit.strokes import draw
 
 
@@ -75,7 +75,7 @@ def test_classify_pixels_packs_what_classify_gives():
     photo = np.ascontiguousarray(255 - rgba)       # a light digit on dark "paper"
     photo[..., 3] = 255
     _, image, _, _ = unpack(clf.classify_pixels(memoryview(photo.tobytes()), *photo.shape[:2], photo=True), False)
-    np.testing.assert_array_equal(image, clf.classify(flatten_background(photo)).image.ravel())
+    np.testing.assert_array_equal(image, clf.classify(photo, photo=True).image.ravel())
     blank = np.full((50, 50, 4), 255, np.uint8)
     assert clf.classify_pixels(blank.tobytes(), 50, 50) is None
     with pytest.raises(ValueError):
