@@ -21,7 +21,7 @@ its digit is read by its alpha, then its pieces chosen the same way.
 import numpy as np
 
 from .components import boxes, label, sizes
-from .preprocess import neighbourhood
+from .preprocess import neighbourhood, quantile
 
 BLOCK = 10            # px of the 200x200 input canvas a block of paper spans
 PAPER_QUANTILE = 0.9  # of a block's brightness: its paper (ink is the darker minority)
@@ -39,7 +39,7 @@ def digit_ink(rgba):
     rgba = np.asarray(rgba)
     if rgba.ndim != 3 or rgba.shape[2] != 4 or rgba.dtype != np.uint8:
         raise ValueError(f"expected pixels as (H, W, 4) uint8, got {rgba.shape} {rgba.dtype}")
-    if np.median(_edge(rgba[..., 3])) < 128:   # transparent around the digit: its alpha is its ink
+    if quantile(_edge(rgba[..., 3]), 0.5) < 128:   # transparent around the digit: its alpha is its ink
         strength = rgba[..., 3].astype(np.float32) / 255
         return _within(strength, _digit_mask(strength > INK, np.ones(strength.shape, bool)))
     brightness = rgba[..., :3].max(axis=2).astype(np.float32) / 255         # (H, W)
@@ -47,14 +47,14 @@ def digit_ink(rgba):
     paper = _paper_blocks(near)
     if not paper.any():
         return np.zeros(brightness.shape, np.float32)
-    level = float(np.median(levels[paper]))
+    level = quantile(levels[paper], 0.5)
     levels = np.where(paper, np.maximum(levels, level * (1 - PAPER_MATCH)), levels)  # holes: thick ink
     local = _blocks_to_pixels(levels, brightness.shape)
     darkness = np.clip((local - brightness) / np.maximum(local, 0.05), 0, 1)
     inside = _blocks_to_pixels(_eroded(paper), brightness.shape) > 0
     smooth = _mean3(darkness)                  # chalk's grain and a photo's noise do not split strokes
     mask = _digit_mask(smooth > INK, inside)
-    full = float(np.percentile(smooth[mask], 95)) if mask.any() else 1.0
+    full = quantile(smooth[mask], 0.95) if mask.any() else 1.0
     strength = np.clip((smooth - INK / 2) / max(full - INK / 2, 0.05), 0, 1)
     return _within(strength, mask)
 
@@ -72,7 +72,7 @@ def _as_paper(brightness):
     added): seen the wrong way round, they are the strokes of a thick digit, the ink's
     blocks or the desk around a sticky note, and cover less of the whole or of the middle."""
     levels = _block_levels(brightness)
-    level = float(np.quantile(_middle(levels), PAPER_SIDE))
+    level = quantile(_middle(levels), PAPER_SIDE)
     near = np.abs(levels - level) <= PAPER_MATCH * level
     return brightness, levels, near, float(near.mean() + _middle(near).mean())
 

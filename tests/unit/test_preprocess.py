@@ -17,6 +17,7 @@ from pycore.preprocess import (
     grow,
     ink,
     ink_box,
+    quantile,
     stroke_width,
     to_mnist,
 )
@@ -200,3 +201,13 @@ def test_strokes_already_in_range_are_left_as_drawn():
     canvas = draw("seven", box=(40, 40, 200, 200), width=28)
     assert STROKE_RANGE[0] < stroke_width(fitted(canvas, strokes=None)) < STROKE_RANGE[1]
     np.testing.assert_array_equal(to_mnist(canvas), to_mnist(canvas, strokes=None))
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.float64])
+@pytest.mark.parametrize("count", [1, 2, 5, 100, 1001])
+def test_quantile_is_numpys_linear_quantile(dtype, count):
+    values = (np.random.default_rng(count).random(count) * 255).astype(dtype)
+    for q in (0, 0.1, 0.5, 0.75, 0.95, 1):
+        assert quantile(values, q) == pytest.approx(float(np.quantile(values, q)), rel=1e-6, abs=1e-9)
+    with pytest.raises(ValueError, match="no values"):
+        quantile(values[:0], 0.5)
