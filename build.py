@@ -690,7 +690,7 @@ function extras(py, sitePackages) {
 
 /* An opaque photo of a digit: grey paper lit unevenly, a little noise, a dark stroke; then
    the same light on dark. Every step of pycore.pictures.digit_ink runs on it (the ink's
-   percentile too, which imports numpy.ma: pure noise would leave no ink and skip it). */
+   ink's quantile too: pure noise would leave no ink and skip it). */
 function photoOfAStroke(size, lightInk) {
   let seed = 1;
   const photo = new Uint8Array(size * size * 4);
