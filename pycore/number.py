@@ -43,6 +43,7 @@ MIN_ASPECT = 0.5     # a group narrower than this times its height is one digit,
 MIN_PART = 0.05      # a candidate cut leaves at least this times the group's height on either side
 MAX_PART = 1.0       # a part wider than this times the height is not tried (unless the whole group)
 MAX_CANDIDATES = 6   # candidate cuts tried in one group, the narrowest necks
+NECK_MARGIN = 0.25   # the narrowest neck at least this times the height from either end is always a candidate
 MIN_TALL = 0.6       # a part whose ink is shorter than this of its group's is a piece of a digit, not tried
 CUT_COST = 0.0       # the score's cost of each cut (_score)
 WIDE_COST = 4.0      # the score's cost of a part wider than CUT_ASPECT
@@ -122,8 +123,10 @@ def _candidates(mask):
     indices (each the first column of the part to its right), left to right, at most
     MAX_CANDIDATES; [] for a group narrower than MIN_ASPECT of its height (one digit). Each
     is a neck, a column whose ink reaches less far up and down, or holds less ink, than the
-    columns around it, at least MIN_PART of the height from either side; the ones holding
-    the least ink first, spaced MIN_PART of the height apart."""
+    columns around it, at least MIN_PART of the height from either side; first the column
+    whose ink reaches least far at least NECK_MARGIN of the height from either side (where two
+    digits pressed together meet), then the ones holding the least ink, spaced MIN_PART of the
+    height apart."""
     rows = np.flatnonzero(mask.any(axis=1))
     height = rows[-1] - rows[0] + 1
     width = mask.shape[1]
@@ -136,7 +139,11 @@ def _candidates(mask):
     reach = np.maximum(bottom - top, 0)                         # (w,) the ink's vertical extent
     count = mask.sum(axis=0)                                    # (w,) the ink in each column
     necks = set(_minima(reach, margin, width - margin)) | set(_minima(count, margin, width - margin))
-    chosen = []
+    inner = max(margin, int(NECK_MARGIN * height))
+    if width - 2 * inner >= 1:                                  # the narrowest neck away from the ends comes first
+        chosen = [inner + int(np.argmin(reach[inner:width - inner]))]
+    else:
+        chosen = []
     for column in sorted(necks, key=lambda c: (count[c], reach[c])):
         if len(chosen) < MAX_CANDIDATES and all(abs(column - c) >= MIN_PART * height for c in chosen):
             chosen.append(column)
