@@ -140,29 +140,74 @@ def table(rows):
     return "\n".join(lines)
 
 
-# The split's settings --choose tries (pycore.number's names), each alone about the shipped ones.
-TRIED = {"CUT_ASPECT": (0.7, 0.8, 0.9, 1.0, 1.1, 1.2), "MIN_PART": (0.15, 0.2, 0.25, 0.3, 0.35),
-         "OVERLAP": (0.2, 0.35, 0.5, 0.7, 0.9), "SPECK": (0.03, 0.05, 0.07, 0.1)}
+# The scoring settings --choose tries (pycore.number's names), each alone about the shipped
+# ones, on the candidate parts read once.
+SCORED = {"CUT_COST": (0.0, 0.25, 0.5, 1.0), "WIDE_COST": (0.0, 1.0, 2.0, 4.0, 8.0),
+          "ASPECT_COST": (0.0, 2.0, 5.0, 10.0), "ENERGY_FLOOR": (6.0, 8.0, 10.0, 12.0),
+          "LOW_ENERGY_COST": (0.0, 0.5, 1.0, 2.0), "MAX_PART": (0.8, 0.9, 1.0, 1.2)}
 
 
-def choose(seeds):
-    """Split errors (numbers split into a wrong count) on ``seeds`` for each of TRIED's values,
-    the other settings as shipped: lines to print."""
+def read_groups(classifier, strength):
+    """[(edges, {(i, j): (probabilities, logits, ink height)}, height)] for each group of
+    ``strength``'s pieces (pycore.number's candidates as set now), every part between two edges read."""
+    groups = []
+    for edges, part, height in number._groups_of(strength, classifier.answer):
+        reads = {}
+        for i in range(len(edges)):
+            for j in range(i + 1, len(edges)):
+                (top, _, bottom, _), _, _, (probabilities, logits, _) = part(i, j)
+                reads[i, j] = probabilities, logits, bottom - top + 1
+        groups.append((edges, reads, height))
+    return groups
+
+
+def said(groups):
+    """The digits pycore.number reads in read_groups' groups with its scoring as set now."""
+    digits = []
+    for edges, reads, height in groups:
+        kept = number._best_cuts(edges, lambda i, j, reads=reads: reads[i, j], height)
+        digits += [int(np.argmax(reads[pair][0])) for pair in zip(kept[:-1], kept[1:], strict=False)]
+    return digits
+
+
+def tally(drawn, groups):
+    """'exact N, split errors N (kind exact/errors, ...)' for the numbers ``drawn`` read as ``groups``."""
+    exact, wrong = {kind: 0 for kind in ("all", *KINDS)}, {kind: 0 for kind in ("all", *KINDS)}
+    for (digits, kinds, _), number_groups in zip(drawn, groups, strict=True):
+        read = said(number_groups)
+        for kind in ("all", *set(kinds)):
+            exact[kind] += read == digits
+            wrong[kind] += len(read) != len(digits)
+    return (f"exact {exact['all']}, split errors {wrong['all']} ("
+            + ", ".join(f"{k} {exact[k]}/{wrong[k]}" for k in KINDS) + ")")
+
+
+def aspects(drawn, groups):
+    """Each digit's width over its group's height, 1st and 99th percentile, over the numbers
+    ``drawn`` with no touching pair whose groups are one per digit: pycore.number.ASPECTS."""
+    widths = {digit: [] for digit in range(10)}
+    for (digits, kinds, _), number_groups in zip(drawn, groups, strict=True):
+        if "touching" not in kinds and len(number_groups) == len(digits):
+            for digit, (edges, _, height) in zip(digits, number_groups, strict=True):
+                widths[digit].append((edges[-1] - edges[0]) / height)
+    return tuple(tuple(round(float(q), 2) for q in np.percentile(widths[d], [1, 99])) for d in range(10))
+
+
+def choose(classifier, seeds):
+    """The digits' widths (ASPECTS), then numbers read exactly and split errors (a wrong count)
+    on ``seeds``, overall and by how the digits met, for each value of SCORED, the other
+    settings as shipped: lines to print."""
     drawn = [(digits, kinds, ink(rgba)) for digits, kinds, rgba in numbers(seeds)]
-    lines = []
-    for name, values in TRIED.items():
+    groups = [read_groups(classifier, strength) for _, _, strength in drawn]
+    lines = [f"ASPECTS: {aspects(drawn, groups)}", f"as shipped, of {len(drawn)}: {tally(drawn, groups)}"]
+    for name, values in SCORED.items():
         shipped = getattr(number, name)
         counts = []
         for value in values:
             setattr(number, name, value)
-            wrong = {kind: 0 for kind in ("all", *KINDS)}
-            for digits, kinds, strength in drawn:
-                if len(number.split(strength)) != len(digits):
-                    for kind in ("all", *set(kinds)):
-                        wrong[kind] += 1
-            counts.append(f"{value}: {wrong['all']} ({', '.join(f'{k} {wrong[k]}' for k in KINDS)})")
+            counts.append(f"{value}: {tally(drawn, groups)}")
         setattr(number, name, shipped)
-        lines.append(f"{name} (shipped {shipped}), split errors of {len(drawn)}: " + "; ".join(counts))
+        lines.append(f"{name} (shipped {shipped}):\n  " + "\n  ".join(counts))
     return lines
 
 
@@ -177,7 +222,7 @@ def main(argv=None):
     seeds = range(args.count) if args.choose else range(FRESH_SEED, FRESH_SEED + args.count)
     print(f"{args.count} numbers, seeds {seeds.start}-{seeds.stop - 1} ({'validation' if args.choose else 'fresh'})")
     if args.choose:
-        print("\n".join(choose(seeds)))
+        print("\n".join(choose(classifier, seeds)))
         return
     rows, timings = measure(classifier, seeds)
     print(table(rows))

@@ -36,9 +36,19 @@ def read(classifier, rgba):
     return number.unpacked(classifier.classify_number_pixels(rgba.tobytes(), *rgba.shape[:2]))
 
 
+def aspect(rgba):
+    """The ink's width over its height."""
+    rows, columns = (np.flatnonzero((ink(rgba) > INK_THRESHOLD).any(axis=axis)) for axis in (1, 0))
+    return (columns[-1] - columns[0] + 1) / (rows[-1] - rows[0] + 1)
+
+
+def digits_read(classifier, rgba):
+    return [int(d["digit"][0]) for d in read(classifier, rgba)["digits"]]
+
+
 def test_digits_apart_are_read_left_to_right(shipped):
     rgba = drawn((handwriting.ORDINARY[1], 40), (handwriting.ORDINARY[7], 200), (handwriting.ORDINARY[0], 380))
-    split = number.split(ink(rgba))
+    split = number.split(ink(rgba), shipped)
     assert [box[1] for box, _ in split] == sorted(box[1] for box, _ in split)
     for (top, left, bottom, right), start in zip((box for box, _ in split), (40, 200, 380), strict=True):
         assert start - 10 <= left <= right <= start + 72 + 10 and 30 <= top < bottom <= 170
@@ -57,30 +67,45 @@ def test_strokes_that_overlap_in_columns_are_one_digit(shipped):
 def test_two_touching_digits_are_cut_at_their_neck(shipped):
     rgba = drawn((handwriting.ORDINARY[0], 100), (handwriting.ORDINARY[0], 166))
     assert pieces(rgba) == 1                                   # the two rings touch
-    split = number.split(ink(rgba))
+    split = number.split(ink(rgba), shipped)
     assert len(split) == 2
     cut = split[1][0][1]
     assert 100 + 72 * 0.8 < cut < 166 + 72 * 0.2               # between the rings, where they meet
     assert [int(d["digit"][0]) for d in read(shipped, rgba)["digits"]] == [0, 0]
 
 
-def test_one_wide_digit_is_not_cut():
-    width = int(0.95 * number.CUT_ASPECT * 120)            # the ink's box a little narrower still
-    rgba = rasterise(in_box(handwriting.ORDINARY[0], (100, 40, width - 11, 120)), (HEIGHT, WIDTH),
-                     width=HEIGHT * PEN_WIDTH, transparent=True)
-    assert len(number.split(ink(rgba))) == 1
+@pytest.mark.parametrize("digits, lefts", [((1, 7), (100, 134)), ((7, 1), (100, 140))])
+def test_a_1_touching_its_neighbour_is_cut_off(shipped, digits, lefts):
+    rgba = drawn(*((handwriting.ORDINARY[d], left) for d, left in zip(digits, lefts, strict=True)))
+    assert pieces(rgba) == 1 and aspect(rgba) < number.CUT_ASPECT      # narrower than a neck cut needs
+    assert digits_read(shipped, rgba) == list(digits)
 
 
-def test_specks_are_dropped():
+@pytest.mark.parametrize("digits, lefts", [((2, 0, 8), (100, 170, 236)), ((7, 1, 7), (100, 140, 174))])
+def test_three_touching_digits_are_cut_twice(shipped, digits, lefts):
+    rgba = drawn(*((handwriting.ORDINARY[d], left) for d, left in zip(digits, lefts, strict=True)))
+    assert pieces(rgba) == 1
+    assert digits_read(shipped, rgba) == list(digits)
+
+
+@pytest.mark.parametrize("digit, width", [(0, 130), (2, 120), (7, 110)])
+def test_a_wide_digit_is_not_cut(shipped, digit, width):
+    rgba = rasterise(in_box(handwriting.ORDINARY[digit], (100, 40, width, 120)), (HEIGHT, WIDTH),
+                     width=HEIGHT * PEN_WIDTH, transparent=True)        # a 7 with a long bar
+    assert aspect(rgba) > number.CUT_ASPECT
+    assert digits_read(shipped, rgba) == [digit]
+
+
+def test_specks_are_dropped(shipped):
     rgba = drawn((handwriting.ORDINARY[3], 60), (handwriting.ORDINARY[8], 240))
     for row, column in ((10, 20), (180, 400), (100, 520), (20, 170)):
         rgba[row:row + 4, column:column + 4, 3] = 255
     assert pieces(rgba) == 6
-    assert len(number.split(ink(rgba))) == 2
+    assert len(number.split(ink(rgba), shipped)) == 2
 
 
 def test_a_blank_canvas_holds_no_digits(shipped):
-    assert number.split(np.zeros((HEIGHT, WIDTH), np.float32)) == []
+    assert number.split(np.zeros((HEIGHT, WIDTH), np.float32), shipped) == []
     answer = read(shipped, np.zeros((HEIGHT, WIDTH, 4), np.uint8))
     assert answer["found"] == 0 and answer["digits"] == [] and answer["reason"] == ""
 
