@@ -12,7 +12,8 @@
    snapshotCached(url): whether a cache of this origin (the service worker's) holds it.
    gunzippingFetch(fetch, types): fetch, but the URLs of types fetch their .gz, gunzipped.
    startDownloads(after, runtime, weightsURL, helperURL): the packages and the weights,
-     downloaded in a nested worker. arrivesWithin(promise, ms, since): whether it settled in time. */
+     downloaded in a nested worker. arrivesWithin(promise, ms, since): whether it settled in time.
+   loadPyodideOrFail(load, options): loadPyodide, rejecting when the wasm cannot start. */
 
 /* "sha256-<base64>" from a hex sha256: fetch's integrity option. */
 function integrityOf(sha256) {
@@ -182,4 +183,26 @@ function startDownloads(after, runtime, weightsURL, helperURL) {
   };
   after.then(() => helper.postMessage({ runtime, weights: weightsURL }));
   return settled;
+}
+
+/* load(options) (loadPyodide), failing instead of hanging: when pyodide.asm.wasm is missing
+   or broken, Pyodide 0.27.7 only logs "wasm instantiation failed!" with console.warn and
+   loadPyodide never settles; this watches for that warning (and the error logged after it)
+   and rejects with that error. */
+// biome-ignore lint/correctness/noUnusedVariables: the worker's global, read after importScripts
+async function loadPyodideOrFail(load, options) {
+  const warn = console.warn;
+  let failed;
+  const wasmFailure = new Promise((_, reject) => { failed = reject; });
+  let sawFailure = false;
+  console.warn = (...args) => {
+    warn.apply(console, args);
+    if (sawFailure) failed(args[0]);
+    else if (String(args[0]).includes("wasm instantiation failed")) sawFailure = true;
+  };
+  try {
+    return await Promise.race([load(options), wasmFailure]);
+  } finally {
+    console.warn = warn;
+  }
 }

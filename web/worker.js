@@ -25,7 +25,7 @@ const wasmRequest = fetch(new URL("pyodide/pyodide.asm.wasm.gz", self.location.h
 wasmRequest.catch(() => {});
 
 // self.readTar; self.fetchVerified, fetchPackages, fetchSnapshot, snapshotCached,
-// gunzippingFetch, startDownloads, arrivesWithin; self.withProxies and the other PyProxy
+// gunzippingFetch, startDownloads, arrivesWithin, loadPyodideOrFail; self.withProxies and the other PyProxy
 // helpers; self.Lessons (teaching), self.Trainer (training); self.useNovelty (the verdict's statistics)
 importScripts("tar.js", "fetching.js", "files.js", "proxies.js", "lessons.js", "training.js", "novelty.js");
 const { withProxies, pythonMessage, copyFloat32, copyBytes } = self;
@@ -95,30 +95,12 @@ async function start() {
     if ((await self.snapshotCached(SNAPSHOT)) || (await self.arrivesWithin(wasmArrived, FAST_MS, wasmAsked))) {
       snapshot = self.fetchSnapshot(SNAPSHOT);
     }
-    // When pyodide.asm.wasm is missing or broken, Pyodide 0.27.7 only logs
-    // "wasm instantiation failed!" with console.warn and loadPyodide never settles;
-    // watch for that warning (and the error logged after it) and fail instead of hanging.
-    const warn = console.warn;
-    let failed;
-    const wasmFailure = new Promise((_, reject) => { failed = reject; });
-    let sawFailure = false;
-    console.warn = (...args) => {
-      warn.apply(console, args);
-      if (sawFailure) failed(args[0]);
-      else if (String(args[0]).includes("wasm instantiation failed")) sawFailure = true;
-    };
-    try {
-      pyodide = await Promise.race([
-        loadPyodide({ indexURL: RUNTIME, fullStdLib: false, ...(snapshot && { _loadSnapshot: snapshot }) }),
-        wasmFailure,
-      ]);
-      // Every page restores the same memory: give Python's random module its own seed.
-      const random = pyodide.pyimport("random");
-      random.seed();
-      random.destroy();
-    } finally {
-      console.warn = warn;
-    }
+    pyodide = await self.loadPyodideOrFail(loadPyodide,
+      { indexURL: RUNTIME, fullStdLib: false, ...(snapshot && { _loadSnapshot: snapshot }) });
+    // Every page restores the same memory: give Python's random module its own seed.
+    const random = pyodide.pyimport("random");
+    random.seed();
+    random.destroy();
   } catch (error) {
     throw new StartError(`The Python runtime (pyodide/) could not be loaded: ${error.message || error}`);
   }

@@ -110,3 +110,19 @@ test("gunzippingFetch's prefetch: asked for at once (or a request already starte
   }
   assert.deepEqual(asked, ["r/a.wasm.gz", "r/b.wasm.gz"]);   // each once: the started one, the prefetched one
 });
+
+test("loadPyodideOrFail: the load's result; or, when Pyodide only warns that the wasm failed, the error it logs next", async () => {
+  const warned = [];
+  const console = { warn: (...args) => warned.push(args[0]) };
+  const { loadPyodideOrFail } = loadWith({ console, Promise });
+  const original = console.warn;
+  assert.equal(await loadPyodideOrFail(async (options) => options.indexURL, { indexURL: "r/" }), "r/");
+  const hanging = () => {
+    console.warn("wasm instantiation failed! CompileError: expected magic word");
+    console.warn("Aborted(CompileError: expected magic word)");
+    return new Promise(() => {});   // loadPyodide never settles then
+  };
+  await assert.rejects(loadPyodideOrFail(hanging, {}), (error) => error === "Aborted(CompileError: expected magic word)");
+  assert.equal(console.warn, original);   // restored, and what was warned still reached it
+  assert.equal(warned.length, 2);
+});
