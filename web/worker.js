@@ -45,9 +45,12 @@ const STATISTICS = "model/digit-features.npz";   // the verdict's, of the shippe
 // the interpreter (docs/performance.md), and the service worker precaches it after the start.
 const SNAPSHOT = `${RUNTIME}snapshot.bin.gz`;
 const FAST_MS = 1000;   // the wasm in 1 s: at least 25 Mbps, the snapshot then in 1.7 s
-// build.py ships the wasm gzipped (gzip_runtime): Pyodide's request for it gets the .gz, gunzipped.
+// build.py ships the wasm and the stdlib's zip gzipped (gzip_runtime): Pyodide's requests
+// for them get the .gz, gunzipped.
 const WASM = `${RUNTIME}pyodide.asm.wasm`;
-self.fetch = self.gunzippingFetch(self.fetch.bind(self), { [WASM]: "application/wasm" }, { [WASM]: wasmRequest });
+const STDLIB = `${RUNTIME}python_stdlib.zip`;
+self.fetch = self.gunzippingFetch(self.fetch.bind(self), { [WASM]: "application/wasm", [STDLIB]: "application/zip" },
+  { [WASM]: wasmRequest });
 const STAGES = 4;
 // new Worker("worker.js", {name: "train"}): the training worker. (Not a ?role= query: a worker
 // the service worker answers from its cache takes the cached response's URL, without it.)

@@ -5,9 +5,12 @@ import gzip
 import hashlib
 import html.parser
 import importlib.util
+import io
 import json
+import marshal
 import re
 import tarfile
+import types
 import urllib.request
 import zipfile
 
@@ -28,7 +31,7 @@ def test_manifest_lists_every_file_with_size_and_hash(site):
         assert entry["sha256"] == hashlib.sha256(data).hexdigest()
     for required in ("index.html", "app.js", "worker.js", "sw.js", "model/mnist-cnn.npz",
                      "model/metrics.json", "pyodide/pyodide.js", "pyodide/pyodide.asm.js",
-                     "pyodide/pyodide.asm.wasm.gz", "pyodide/python_stdlib.zip",
+                     "pyodide/pyodide.asm.wasm.gz", "pyodide/python_stdlib.zip.gz",
                      "pyodide/pyodide-lock.json", "pyodide/snapshot.bin.gz", site.manifest["pycore_wheel"],
                      "app.webmanifest", "favicon.svg", "icons/icon-192.png", "icons/icon-512.png",
                      "icons/icon-maskable-512.png"):
@@ -52,28 +55,72 @@ def test_stylesheets_are_inlined_and_allowed_by_their_hashes(site):
 
 def test_runtime_files_are_the_pinned_ones(site):
     """The wasm gzipped (gunzipped in the worker, for hosts that compress only text), the
-    rest as they are."""
+    rest as they are; python_stdlib.zip is the build's own (below)."""
     for name, digest in build.PYODIDE_CORE.items():
+        if name in ("pyodide-lock.json", "python_stdlib.zip"):
+            continue
         if name in build.GZIPPED_RUNTIME:
             assert not (site.dist / "pyodide" / name).exists()
             data = gzip.decompress((site.dist / "pyodide" / f"{name}.gz").read_bytes())
             assert hashlib.sha256(data).hexdigest() == digest
-        elif name not in ("pyodide-lock.json", "python_stdlib.zip"):
+        else:
             assert build.sha256_file(site.dist / "pyodide" / name) == digest
 
 
-def test_stdlib_zip_holds_only_members_of_the_pinned_one_unchanged(site):
-    """python_stdlib.zip: the modules the worker's code paths import (build.record_used_files),
-    each the pinned zip's bytes; a fraction of the ~510 modules."""
+def code_objects(code):
+    yield code
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from code_objects(const)
+
+
+def test_stdlib_zip_holds_members_of_the_pinned_one_compiled(site):
+    """python_stdlib.zip (shipped gzipped): the modules the worker's code paths import
+    (build.record_used_files), a fraction of the ~510, each the pinned zip's source compiled
+    to an unchecked hash-based .pyc for this Python 3.12: the same bytecode, lines without
+    columns, and docstrings only in Pyodide's own modules."""
+    assert not (site.dist / "pyodide" / "python_stdlib.zip").exists()
+    raw = gzip.decompress((site.dist / "pyodide" / "python_stdlib.zip.gz").read_bytes())
     pinned = build.fetch_pyodide_core(build.cache_dir()) / "python_stdlib.zip"
-    with zipfile.ZipFile(pinned) as full, zipfile.ZipFile(site.dist / "pyodide" / "python_stdlib.zip") as shipped:
+    with zipfile.ZipFile(pinned) as full, zipfile.ZipFile(io.BytesIO(raw)) as shipped:
         names = shipped.namelist()
         assert 60 < len(names) < 250 < len(full.namelist())
         for name in names:
-            assert shipped.read(name) == full.read(name), name
-    for needed in ("json/__init__.py", "zipfile/__init__.py", "random.py", "traceback.py", "_pyodide/_base.py"):
+            data, source = shipped.read(name), full.read(name.removesuffix("c"))
+            assert name.endswith(".pyc") and data[:4] == importlib.util.MAGIC_NUMBER, name
+            assert int.from_bytes(data[4:8], "little") == 0b01, name          # hash-based, unchecked
+            assert data[8:16] == importlib.util.source_hash(source), name
+            shipped_code = marshal.loads(data[16:])
+            tree = ast.parse(source)
+            keeps_docs = name.startswith(("_pyodide/", "pyodide/"))
+            expected = compile(tree if keeps_docs else build.without_docstrings(tree), name, "exec",
+                               dont_inherit=True)
+            assert [c.co_code for c in code_objects(shipped_code)] == \
+                [c.co_code for c in code_objects(expected)], name
+            assert all(column is None for code in code_objects(shipped_code)
+                       for _, _, column, _ in code.co_positions()), name
+        docs = {name: marshal.loads(shipped.read(name)[16:]).co_consts[0] for name in ("json/__init__.pyc",
+                                                                                    "_pyodide/_base.pyc")}
+    assert isinstance(docs["_pyodide/_base.pyc"], str) and not str(docs["json/__init__.pyc"]).startswith("JSON")
+    for needed in ("json/__init__.pyc", "zipfile/__init__.pyc", "random.pyc", "traceback.pyc", "_pyodide/_base.pyc"):
         assert needed in names
-    assert "email/__init__.py" not in names and "tarfile.py" not in names and "csv.py" not in names
+    assert "email/__init__.pyc" not in names and "tarfile.pyc" not in names and "csv.pyc" not in names
+
+
+def test_without_docstrings_keeps_everything_else():
+    tree = ast.parse('''"""module doc"""
+def f():
+    """f's doc"""
+class C:
+    "C's doc"
+    x = "not a doc"
+async def g():
+    "only a doc"
+''')
+    namespace = {}
+    exec(compile(build.without_docstrings(tree), "m", "exec"), namespace)
+    assert namespace.get("__doc__") is None and namespace["f"].__doc__ is None and namespace["C"].__doc__ is None
+    assert namespace["C"].x == "not a doc" and namespace["g"].__doc__ is None and namespace["f"]() is None
 
 
 def archive_files(path):
@@ -197,8 +244,9 @@ def pycore_imports():
 def test_every_import_in_pycore_resolves_in_the_shipped_files(site, shipped_run):
     """Each module pycore imports is a built-in or frozen module of Pyodide, or a file of the
     shipped python_stdlib.zip or NumPy archive (a `from m import name` may name an attribute)."""
-    with zipfile.ZipFile(site.dist / "pyodide" / "python_stdlib.zip") as z:
-        files = set(z.namelist())
+    raw = gzip.decompress((site.dist / "pyodide" / "python_stdlib.zip.gz").read_bytes())
+    with zipfile.ZipFile(io.BytesIO(raw)) as z:
+        files = {name.removesuffix("c") for name in z.namelist()}
     for archive in (build.NUMPY_ARCHIVE, build.NUMPY_EXTRAS):
         with tarfile.open(site.dist / "pyodide" / archive, "r:gz") as t:
             files |= {name.removesuffix("c") for name in t.getnames()}
