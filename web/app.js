@@ -10,7 +10,7 @@ import { NumberMode, readNumber } from "./number.js";
 import { Offline } from "./offline.js";
 import { DrawingPad } from "./pad.js";
 import { Pictures } from "./pictures.js";
-import { PythonWorker } from "./python.js";
+import { takeWorker } from "./boot.js";
 import { Results } from "./results.js";
 import { PredictionScheduler } from "./scheduler.js";
 import { Status } from "./status.js";
@@ -176,7 +176,7 @@ async function start() {
     status.fail("This browser cannot run Web Workers, which the in-page Python needs.");
     return;
   }
-  const worker = new PythonWorker("worker.js", (step) => status.progress(step));
+  const worker = takeWorker((step) => status.progress(step));   // started by boot.js
   try {
     workerInfo = await worker.ready;
   } catch (error) {
