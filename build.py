@@ -453,7 +453,8 @@ def _record_hash(data: bytes) -> str:
 
 
 def build_pycore_wheel(out_dir: Path, source: Path = PYCORE) -> Path:
-    """A py3-none-any wheel holding pycore/ byte for byte, plus its dist-info."""
+    """A py3-none-any wheel holding pycore/ byte for byte, its modules' .pyc (compiled_sources)
+    in __pycache__, and its dist-info."""
     if not (source / "__init__.py").is_file():
         raise BuildError(f"{source}/__init__.py not found: pycore is the package to ship")
     version = pycore_version(source)
@@ -461,6 +462,11 @@ def build_pycore_wheel(out_dir: Path, source: Path = PYCORE) -> Path:
     info = f"pycore-{version}.dist-info"
     entries = [(f"pycore/{rel.as_posix()}", (source / rel).read_bytes())
                for rel in tree_files(source)]
+    # and each module compiled where Python looks first (unchecked: used without reading the
+    # source), so the page does not compile pycore at every start
+    modules = {name: data for name, data in entries if name.endswith(".py")}
+    entries += [(f"{name.rpartition('/')[0]}/__pycache__/{name.rpartition('/')[2][:-4]}.cpython-312.pyc", data)
+                for name, data in compiled_sources(modules).items()]
     entries.append((f"{info}/METADATA", (
         "Metadata-Version: 2.1\nName: pycore\n"
         f"Version: {version}\n"
@@ -588,6 +594,17 @@ def compile_zip(source: Path, target: Path, members: list[str] | None, docstring
             raise BuildError(f"compiling {source.name} to .pyc failed:\n{gist(proc.stderr)}")
         write_atomically(target, out.read_bytes())
     return target
+
+
+def compiled_sources(sources: dict[str, bytes]) -> dict[str, bytes]:
+    """{"a/b.py": source} -> {"a/b.pyc": its .pyc}, compiled as compile_zip compiles (docstrings kept)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = Path(tmp) / "sources.zip"
+        with zipfile.ZipFile(plain, "w") as z:
+            for name, data in sorted(sources.items()):
+                z.writestr(zipfile.ZipInfo(name, ZIP_EPOCH), data)
+        with zipfile.ZipFile(compile_zip(plain, Path(tmp) / "compiled.zip", None, "all", zipfile.ZIP_STORED)) as z:
+            return {name: z.read(name) for name in z.namelist()}
 
 
 def compiler_version() -> str:

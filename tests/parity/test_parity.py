@@ -3,7 +3,9 @@
 The worker runs the pycore wheel from dist/; CPython runs the repository's pycore. Both
 classify the same fixed canvases with the same weights file from dist/.
 """
+import importlib.util
 import json
+import marshal
 import zipfile
 
 import numpy as np
@@ -110,7 +112,17 @@ def test_wheel_holds_repository_pycore_byte_for_byte(site):
         info_dirs = {name.split("/")[0] for name in names if name.split("/")[0].endswith(".dist-info")}
         assert len(info_dirs) == 1
         wheel_meta = wheel.read(f"{info_dirs.pop()}/WHEEL").decode()
+    compiled = {name: packaged.pop(name) for name in list(packaged) if "/__pycache__/" in name}
     assert packaged == repo_files
+    # each module's .pyc where Python looks first: unchecked (used without reading the
+    # source), made from the very source beside it, and the same bytecode as compiling it
+    sources = {name: data for name, data in repo_files.items() if name.endswith(".py")}
+    assert {name.replace("__pycache__/", "").replace(".cpython-312.pyc", ".py") for name in compiled} == set(sources)
+    for name, data in compiled.items():
+        source = sources[name.replace("__pycache__/", "").replace(".cpython-312.pyc", ".py")]
+        assert data[:4] == importlib.util.MAGIC_NUMBER and int.from_bytes(data[4:8], "little") == 0b01, name
+        assert data[8:16] == importlib.util.source_hash(source), name
+        assert marshal.loads(data[16:]).co_code == compile(source, name, "exec", dont_inherit=True).co_code, name
     assert "Tag: py3-none-any" in wheel_meta and "Root-Is-Purelib: true" in wheel_meta
 
 
