@@ -26,7 +26,8 @@ wasmRequest.catch(() => {});
 
 // self.readTar; self.fetchVerified, fetchPackages, fetchSnapshot, snapshotCached,
 // gunzippingFetch, startDownloads, arrivesWithin, loadPyodideOrFail; self.withProxies and the other PyProxy
-// helpers; self.Lessons (teaching), self.Trainer (training); self.useNovelty (the verdict's statistics)
+// helpers; self.Lessons (teaching), self.Trainer (training); self.useNovelty (the verdict's statistics).
+// The built worker.js holds them in its place (build.py's inline_worker_scripts): no round trip each.
 importScripts("tar.js", "fetching.js", "files.js", "proxies.js", "lessons.js", "training.js", "novelty.js");
 const { withProxies, pythonMessage, copyFloat32, copyBytes } = self;
 

@@ -53,6 +53,18 @@ def test_stylesheets_are_inlined_and_allowed_by_their_hashes(site):
     assert not any((site.dist / name).exists() for name in linked)
 
 
+def test_worker_holds_its_helper_scripts_in_order(site):
+    """The built worker.js has the classic scripts it loads with importScripts in their
+    place, in their order (no request each); the files are still shipped."""
+    source = (build.WEB / "worker.js").read_text(encoding="utf-8")
+    built = (site.dist / "worker.js").read_text(encoding="utf-8")
+    names = re.findall(r'"([a-z]+\.js)"', build.WORKER_IMPORTS.search(source)[1])
+    assert len(names) >= 5 and build.WORKER_IMPORTS.search(built) is None
+    places = [built.index((build.WEB / name).read_text(encoding="utf-8")) for name in names]
+    assert places == sorted(places) and places[0] > built.index("const wasmRequest")
+    assert all((site.dist / name).is_file() for name in names)
+
+
 def test_runtime_files_are_the_pinned_ones(site):
     """The wasm gzipped (gunzipped in the worker, for hosts that compress only text), the
     rest as they are; python_stdlib.zip is the build's own (below)."""
