@@ -67,16 +67,16 @@ SETTINGS = {
     "batch": 32,            # examples' copies per step
     "replay_batch": 32,     # replay images per step
     "replay_share": 0.8,    # of each step's loss, the replay images' share
-    "near_replay": 0,       # the replay images nearest any example as drawn (cosine, the gate's space) ...
-    "near_replay_share": 0.25,  # ... fill this share of each step's replay batch (near_replay 0: none)
+    "near_replay": 100,     # the replay images nearest any example as drawn (cosine, the gate's space; at
+    "near_replay_share": 0.25,  # most all) fill this share of each step's replay batch (near_replay 0: none)
     "distil": 1.0,          # replay targets: (1 - distil) * label + distil * the shipped answer
     "lr": 0.01,
     "momentum": 0.9,
     # the gate: where the adapted network answers (GatedClassifier)
     "gate_space": "flatten",     # nearness on this shipped layer's output: "flatten" (640-d) or "relu3" (256-d)
     "gate_reference": "copies",  # nearest of each example's "copies", or of the examples as "drawn" only
-    "gate_near": 0.85,           # cosine similarity from which the adapted network answers alone (w = 1)
-    "gate_far": 0.7,             # and at or below which the shipped one does (w = 0); linear between
+    "gate_near": 0.9,            # cosine similarity from which the adapted network answers alone (w = 1)
+    "gate_far": 0.75,            # and at or below which the shipped one does (w = 0); linear between
     "near_answer": "adapted",    # near an example: the "adapted" network, or the "nearest" example's label
     # and, with gate_contrast "replay", only where the input is nearer a taught copy of the class
     # the adapted network says than any replay image of the class the shipped one says: w times
@@ -369,8 +369,8 @@ class Tutor:
             raise ValueError("near_answer is 'adapted' or 'nearest'; gate_reference 'copies' or 'drawn'")
         if s["gate_contrast"] not in ("none", "replay"):
             raise ValueError("gate_contrast is 'none' or 'replay'")
-        if not 0 <= s["near_replay"] <= len(replay_labels) or not 0 <= s["near_replay_share"] <= 1:
-            raise ValueError(f"near_replay is 0 to the {len(replay_labels)} replay images and its share 0 to 1")
+        if s["near_replay"] < 0 or not 0 <= s["near_replay_share"] <= 1:
+            raise ValueError("near_replay is 0 or more replay images and near_replay_share 0 to 1")
         self._contrast = None                             # once the replay features are ready
         self._replay_unit_t = None                        # their unit rows in the gate's space, (S, R), for near_replay
         self._replay = FeatureCache(replay_images)

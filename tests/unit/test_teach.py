@@ -362,9 +362,13 @@ def test_near_replay_draws_the_replay_images_nearest_the_examples(shipped, repla
     expected = np.argsort(-similarity.max(axis=0))[:10]
     np.testing.assert_array_equal(np.sort(tutor._near_replay(tutor._copies)), np.sort(expected))
     # it changes what is learned, deterministically, and teaching one by one still equals set_examples
-    plain = tutor_of(shipped, replay_data)
+    plain = tutor_of(shipped, replay_data, near_replay=0)
     plain.set_examples(images, labels)
+    assert plain._near_replay(plain._copies) is None
     assert not same_params(tutor.classifier.net.params, plain.classifier.net.params)
+    every = tutor_of(shipped, replay_data, near_replay=1000)             # more than the 60: all of them
+    every.set_examples(images, labels)
+    np.testing.assert_array_equal(np.sort(every._near_replay(every._copies)), np.arange(60))
     one_by_one = tutor_of(shipped, replay_data, near_replay=10, near_replay_share=0.5)
     for image, label in zip(images, labels, strict=True):
         one_by_one.teach(image, int(label))
@@ -376,7 +380,7 @@ def test_near_replay_draws_the_replay_images_nearest_the_examples(shipped, repla
     np.testing.assert_array_equal(tutor._near_replay(tutor._copies[1:]), others._near_replay(others._copies))
 
 
-@pytest.mark.parametrize("settings", [dict(near_replay=61), dict(near_replay=-1), dict(near_replay_share=1.5)])
+@pytest.mark.parametrize("settings", [dict(near_replay=-1), dict(near_replay_share=1.5), dict(near_replay_share=-0.1)])
 def test_near_replay_settings_out_of_range_are_refused(shipped, replay_data, settings):
     with pytest.raises(ValueError, match="near_replay"):
         tutor_of(shipped, replay_data, **settings)
