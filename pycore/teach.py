@@ -11,7 +11,10 @@ are fine-tuned with pycore's SGD, starting from the shipped weights every time, 
     answers (distillation, ``distil``), so that the other digits, and everyone else's way of
     writing the taught one, are not forgotten: the replay asks the adapted network to keep
     answering as the shipped one did, which holds it closer than the bare labels, and it
-    carries most of each step's loss (``replay_share``).
+    carries most of each step's loss (``replay_share``). With ``near_replay``, a share of each
+    step's replay images is drawn from those nearest the examples (the MNIST 0s nearest a taught
+    round 6), so that the adapted network keeps the shipped answers where a taught style is
+    most easily confused with another digit.
 
 The frozen part's output of every replay image and of every example's copies is computed once
 and cached (at ``flatten``, the gate's space, and, through the frozen dense1, at ``relu3``, what
@@ -64,14 +67,16 @@ SETTINGS = {
     "batch": 32,            # examples' copies per step
     "replay_batch": 32,     # replay images per step
     "replay_share": 0.8,    # of each step's loss, the replay images' share
+    "near_replay": 100,     # the replay images nearest any example as drawn (cosine, the gate's space; at
+    "near_replay_share": 0.25,  # most all) fill this share of each step's replay batch (near_replay 0: none)
     "distil": 1.0,          # replay targets: (1 - distil) * label + distil * the shipped answer
     "lr": 0.01,
     "momentum": 0.9,
     # the gate: where the adapted network answers (GatedClassifier)
     "gate_space": "flatten",     # nearness on this shipped layer's output: "flatten" (640-d) or "relu3" (256-d)
     "gate_reference": "copies",  # nearest of each example's "copies", or of the examples as "drawn" only
-    "gate_near": 0.85,           # cosine similarity from which the adapted network answers alone (w = 1)
-    "gate_far": 0.7,             # and at or below which the shipped one does (w = 0); linear between
+    "gate_near": 0.9,            # cosine similarity from which the adapted network answers alone (w = 1)
+    "gate_far": 0.75,            # and at or below which the shipped one does (w = 0); linear between
     "near_answer": "adapted",    # near an example: the "adapted" network, or the "nearest" example's label
     # and, with gate_contrast "replay", only where the input is nearer a taught copy of the class
     # the adapted network says than any replay image of the class the shipped one says: w times
@@ -364,7 +369,10 @@ class Tutor:
             raise ValueError("near_answer is 'adapted' or 'nearest'; gate_reference 'copies' or 'drawn'")
         if s["gate_contrast"] not in ("none", "replay"):
             raise ValueError("gate_contrast is 'none' or 'replay'")
+        if s["near_replay"] < 0 or not 0 <= s["near_replay_share"] <= 1:
+            raise ValueError("near_replay is 0 or more replay images and near_replay_share 0 to 1")
         self._contrast = None                             # once the replay features are ready
+        self._replay_unit_t = None                        # their unit rows in the gate's space, (S, R), for near_replay
         self._replay = FeatureCache(replay_images)
         self.replay_labels = np.asarray(replay_labels, np.int64)
         self._replay_targets = None                       # once the replay features are ready
@@ -406,6 +414,9 @@ class Tutor:
             if s["gate_contrast"] == "replay":
                 self._contrast = ReplayContrast(run_layers(self.gate_layers, self._replay.features)[0],
                                                 self.replay_labels, s["contrast_margin"], s["contrast_width"])
+            if s["near_replay"]:
+                space = run_layers(self.gate_layers, self._replay.features)[0]
+                self._replay_unit_t = np.ascontiguousarray(unit_rows(space).T)
         return self.remaining
 
     @property
@@ -498,13 +509,27 @@ class Tutor:
         return classifier.from_features(features)
 
     def _features_of_copies(self, image, key):
-        """(copies, D): the frozen features of the example and its distorted copies, drawn from
-        (seed, the example's pixels), so an example's copies do not depend on its position."""
+        """(the frozen features (copies, D) of the example and its distorted copies, drawn from
+        (seed, the example's pixels), so an example's copies do not depend on its position;
+        the head's inputs for them; with near_replay, the example's cosine similarity (R,) to
+        every replay image in the gate's space, else None)."""
         s = self.settings
         rng = np.random.default_rng([self.seed, *key, 1])
         copies = distorted(image, s["copies"], rng, s["degrees"], s["scale"], s["shift"])
         features = self.shipped.features(copies, self.cached_up_to)
-        return features, run_layers(self.frozen_layers, features)[0]
+        nearness = None
+        if self._replay_unit_t is not None:
+            nearness = matmul(unit_rows(run_layers(self.gate_layers, features[:1])[0]), self._replay_unit_t)[0]
+        return features, run_layers(self.frozen_layers, features)[0], nearness
+
+    def _near_replay(self, copies):
+        """The indices of the near_replay replay images nearest any of the examples (as drawn):
+        the MNIST digits a taught style could be confused with, which the replay then shows
+        more often so that the adapted network keeps the shipped answers there; None if off."""
+        if self._replay_unit_t is None:
+            return None
+        nearness = np.max([nearness for *_, nearness in copies], axis=0)
+        return np.argsort(-nearness, kind="stable")[:self.settings["near_replay"]]
 
     def _adapt(self, start):
         if not self.images:
@@ -522,8 +547,8 @@ class Tutor:
             return self.shipped, None, None
         s = self.settings
         head = Head(self.shipped.net.layers[self.trained:])
-        own = np.concatenate([features for features, _ in copies])              # (count * copies, D)
-        inputs = np.concatenate([head_inputs for _, head_inputs in copies])     # the head's, likewise
+        own = np.concatenate([features for features, *_ in copies])             # (count * copies, D)
+        inputs = np.concatenate([head_inputs for _, head_inputs, _ in copies])  # the head's, likewise
         own_labels = np.repeat(np.array(labels, np.int64), s["copies"])
         as_drawn, drawn_labels = own[::s["copies"]], own_labels[::s["copies"]]   # each example's first copy
         before = head.mean_loss(inputs[::s["copies"]], drawn_labels)
@@ -534,9 +559,12 @@ class Tutor:
         weights = np.concatenate([np.full(s["batch"], mine_share / s["batch"]),
                                   np.full(s["replay_batch"], s["replay_share"] / s["replay_batch"])]).astype(np.float32)
         replay = self._replay_inputs
+        near, near_count = self._near_replay(copies), round(s["replay_batch"] * s["near_replay_share"])
         for _ in range(s["steps"]):
             mine = rng.integers(0, len(own), s["batch"])
             theirs = rng.integers(0, len(replay), s["replay_batch"])
+            if near is not None:
+                theirs[:near_count] = near[rng.integers(0, len(near), near_count)]
             batch = np.concatenate([inputs[mine], replay[theirs]])
             targets = np.concatenate([own_targets[mine], self._replay_targets[theirs]])
             _, grads = head.loss(batch, targets, weights)

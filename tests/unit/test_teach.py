@@ -6,7 +6,7 @@ from pycore import teach
 from pycore.inference import Classifier
 from pycore.network import build_network
 from tests.unit.test_training import synthetic_digits, tiny_config
-from train import replay
+from train import replay, teaching
 from train.trainer import train
 
 FAST = dict(steps=10, copies=4, batch=16, replay_batch=16)
@@ -351,3 +351,45 @@ def test_dense1_frozen_learns_dense2_only_with_the_gate_on_the_flatten_features(
     assert answers[0] == (others.classifier.probabilities(images[:1])[0].argmax() == labels[0])
     with pytest.raises(ValueError, match="before the last layer"):
         tutor_of(shipped, replay_data, gate_space="dense2")
+
+
+def test_near_replay_draws_the_replay_images_nearest_the_examples(shipped, replay_data):
+    images, labels = examples()
+    tutor = tutor_of(shipped, replay_data, near_replay=10, near_replay_share=0.5)
+    tutor.set_examples(images, labels)
+    replay_space = teach.unit_rows(shipped.features(replay_data[0], "flatten"))
+    similarity = teach.unit_rows(shipped.features(images, "flatten")) @ replay_space.T      # (examples, replay)
+    expected = np.argsort(-similarity.max(axis=0))[:10]
+    np.testing.assert_array_equal(np.sort(tutor._near_replay(tutor._copies)), np.sort(expected))
+    # it changes what is learned, deterministically, and teaching one by one still equals set_examples
+    plain = tutor_of(shipped, replay_data, near_replay=0)
+    plain.set_examples(images, labels)
+    assert plain._near_replay(plain._copies) is None
+    assert not same_params(tutor.classifier.net.params, plain.classifier.net.params)
+    every = tutor_of(shipped, replay_data, near_replay=1000)             # more than the 60: all of them
+    every.set_examples(images, labels)
+    np.testing.assert_array_equal(np.sort(every._near_replay(every._copies)), np.arange(60))
+    one_by_one = tutor_of(shipped, replay_data, near_replay=10, near_replay_share=0.5)
+    for image, label in zip(images, labels, strict=True):
+        one_by_one.teach(image, int(label))
+    assert same_params(tutor.classifier.net.params, one_by_one.classifier.net.params)
+    # leave-one-out finds the near images of the others only, as set_examples of the others does
+    others = tutor_of(shipped, replay_data, near_replay=10, near_replay_share=0.5)
+    others.set_examples(images[1:], labels[1:])
+    assert tutor.leave_one_out_at(0) == (others.classifier.probabilities(images[:1])[0].argmax() == labels[0])
+    np.testing.assert_array_equal(tutor._near_replay(tutor._copies[1:]), others._near_replay(others._copies))
+
+
+@pytest.mark.parametrize("settings", [dict(near_replay=-1), dict(near_replay_share=1.5), dict(near_replay_share=-0.1)])
+def test_near_replay_settings_out_of_range_are_refused(shipped, replay_data, settings):
+    with pytest.raises(ValueError, match="near_replay"):
+        tutor_of(shipped, replay_data, **settings)
+
+
+@pytest.mark.parametrize("argv", [["--draws", "2"], ["--validation", "--draws", "0"],
+                                  ["--validation", "--draws", "11"]])
+def test_more_draws_are_for_validation_only_and_clear_of_the_report_seeds(argv, capsys):
+    with pytest.raises(SystemExit):
+        teaching.main(argv)
+    assert "--draws is 1 to 10, with --validation only" in capsys.readouterr().err
+    assert teaching.example_seeds("validation", 9)[1] + teaching.DRAW_SEEDS // 2 <= teaching.SPLITS["report"][0]
