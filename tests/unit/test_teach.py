@@ -387,9 +387,21 @@ def test_near_replay_settings_out_of_range_are_refused(shipped, replay_data, set
 
 
 @pytest.mark.parametrize("argv", [["--draws", "2"], ["--validation", "--draws", "0"],
-                                  ["--validation", "--draws", "11"]])
+                                  ["--validation", "--draws", "11"], ["--unseen", "--draws", "2"]])
 def test_more_draws_are_for_validation_only_and_clear_of_the_report_seeds(argv, capsys):
     with pytest.raises(SystemExit):
         teaching.main(argv)
     assert "--draws is 1 to 10, with --validation only" in capsys.readouterr().err
     assert teaching.example_seeds("validation", 9)[1] + teaching.DRAW_SEEDS // 2 <= teaching.SPLITS["report"][0]
+
+
+def test_unseen_seeds_are_clear_of_the_others_and_not_validation(capsys):
+    """--unseen reports on seeds of its own: past every validation draw's and the report's."""
+    with pytest.raises(SystemExit):
+        teaching.main(["--validation", "--unseen"])
+    assert "one of them" in capsys.readouterr().err
+    examples, fresh, _ = teaching.SPLITS["unseen"]
+    used = [*teaching.SPLITS["report"][:2], *teaching.PLAIN["report"][:1], *teaching.PLAIN["validation"][:1],
+            teaching.example_seeds("validation", 9)[1]]
+    assert min(examples, fresh, teaching.PLAIN["unseen"][0]) >= max(used) + 1000
+
