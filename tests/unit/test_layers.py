@@ -171,6 +171,17 @@ def test_einsum_matmul_is_a_matrix_product(shape, dtype):
     assert np.abs(got - exact).max() <= (1e-4 if dtype == np.float32 else 1e-10) * np.sqrt(k)
 
 
+def test_einsum_matmul_of_a_transposed_view_is_c_contiguous():
+    """conv1's columns are a transposed view: the product still comes out row-major (einsum
+    would lay it out channel-major), with the same numbers as from a contiguous copy."""
+    rng = np.random.default_rng(1)
+    cols = rng.standard_normal((25, 576)).astype(np.float32).T          # (576, 25), a view
+    w = rng.standard_normal((25, 20)).astype(np.float32)
+    got = products.einsum_matmul(cols, w)
+    assert got.flags.c_contiguous
+    np.testing.assert_array_equal(got, np.einsum("ij,kj->ik", cols, np.ascontiguousarray(w.T)))
+
+
 def test_network_gives_the_same_with_the_browsers_matrix_product(monkeypatch):
     """The worker's forward pass uses einsum_matmul (no BLAS there): same outputs."""
     net = build_network(seed=0)
