@@ -1,4 +1,5 @@
-"""The page as ES modules, and the defects the modules issue fixed, in Chromium: one tab stop
+"""The page as ES modules (boot.js, which starts the worker, then app.js), and the defects the
+modules issue fixed, in Chromium: one tab stop
 per grid of maps with arrow keys inside it and a skip link past them, round chart ticks, an 8's
 article, SVG neither offered nor silently refused, and the Inside section's shapes from pycore.
 (The ten classes on a tall phone: test_install.py; the new-version notice: test_page.py.)"""
@@ -14,10 +15,12 @@ TAB_STOPS = """() => {
 }"""
 
 
-def test_the_page_is_one_module_script_and_its_imports(page, site):
+def test_the_page_is_the_worker_starter_and_the_controller_as_modules(page, site):
     harness.open_ready_page(page, site.url)
     scripts = page.eval_on_selector_all("script", "ss => ss.map(s => [s.type, s.getAttribute('src')])")
-    assert scripts == [["module", "app.js"]]
+    assert scripts == [["module", "boot.js"], ["module", "app.js"]]
+    # one drawing box worker: boot.js's, which app.js took over (not a second one)
+    assert [w.url.rsplit("/", 1)[-1] for w in page.workers] == ["worker.js"]
     assert page.errors == []
 
 
