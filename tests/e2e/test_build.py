@@ -1,6 +1,7 @@
 """What build.py puts in dist/ and how `serve` serves it (no browser needed)."""
 import ast
 import base64
+import dis
 import gzip
 import hashlib
 import html.parser
@@ -86,14 +87,44 @@ def code_objects(code):
             yield from code_objects(const)
 
 
+def docstrings(tree):
+    """The docstrings of a module's source: its own, its classes' and its functions'."""
+    kinds = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+    return {doc for node in ast.walk(tree) if isinstance(node, kinds)
+            if (doc := ast.get_docstring(node, clean=False)) is not None}
+
+
+JUMPS = set(dis.hasjrel) | set(dis.hasjabs)
+
+
+def instructions(code):
+    """Each code object's instructions, without NOPs and jump offsets (-OO leaves a NOP where
+    a docstring was, the build drops it), a nested code object by its name (it comes next)."""
+    def argument(ins):
+        if ins.opcode in JUMPS:
+            return None
+        return ins.argval.co_qualname if isinstance(ins.argval, types.CodeType) else ins.argval
+    return [[(ins.opname, argument(ins))
+             for ins in dis.get_instructions(each) if ins.opname != "NOP"]
+            for each in code_objects(code)]
+
+
+def constants(code):
+    return {const for each in code_objects(code) for const in each.co_consts if isinstance(const, str)}
+
+
 def test_stdlib_zip_holds_members_of_the_pinned_one_compiled(site):
     """python_stdlib.zip (shipped gzipped): the modules the worker's code paths import
     (build.record_used_files), a fraction of the ~510, each the pinned zip's source compiled
-    to an unchecked hash-based .pyc for this Python 3.12: the same bytecode, lines without
-    columns, and docstrings only in Pyodide's own modules."""
+    to an unchecked hash-based .pyc for this Python 3.12: lines without columns, and
+    docstrings only in Pyodide's own modules. Checked against this Python's own compiler,
+    not the build's code: a module without asserts must be what `python -OO` makes of it
+    (no docstrings, the same bytecode); Pyodide's own what plain `python` makes; and no
+    other module may hold a docstring of its source."""
     assert not (site.dist / "pyodide" / "python_stdlib.zip").exists()
     raw = gzip.decompress((site.dist / "pyodide" / "python_stdlib.zip.gz").read_bytes())
     pinned = build.fetch_pyodide_core(build.cache_dir()) / "python_stdlib.zip"
+    against_oo = 0
     with zipfile.ZipFile(pinned) as full, zipfile.ZipFile(io.BytesIO(raw)) as shipped:
         names = shipped.namelist()
         assert 60 < len(names) < 250 < len(full.namelist())
@@ -104,15 +135,20 @@ def test_stdlib_zip_holds_members_of_the_pinned_one_compiled(site):
             assert data[8:16] == importlib.util.source_hash(source), name
             shipped_code = marshal.loads(data[16:])
             tree = ast.parse(source)
-            keeps_docs = name.startswith(("_pyodide/", "pyodide/"))
-            expected = compile(tree if keeps_docs else build.without_docstrings(tree), name, "exec",
-                               dont_inherit=True)
-            assert [c.co_code for c in code_objects(shipped_code)] == \
-                [c.co_code for c in code_objects(expected)], name
             assert all(column is None for code in code_objects(shipped_code)
                        for _, _, column, _ in code.co_positions()), name
+            if name.startswith(("_pyodide/", "pyodide/")):
+                expected = compile(source, name, "exec", dont_inherit=True)
+            else:
+                assert not docstrings(tree) & constants(shipped_code), f"{name} keeps a docstring"
+                if any(isinstance(node, ast.Assert) for node in ast.walk(tree)):
+                    continue            # -OO would drop its asserts too; the build keeps them
+                expected = compile(source, name, "exec", dont_inherit=True, optimize=2)
+                against_oo += 1
+            assert instructions(shipped_code) == instructions(expected), name
         docs = {name: marshal.loads(shipped.read(name)[16:]).co_consts[0] for name in ("json/__init__.pyc",
                                                                                     "_pyodide/_base.pyc")}
+    assert against_oo > len(names) / 2                 # most modules are checked byte for byte
     assert isinstance(docs["_pyodide/_base.pyc"], str) and not str(docs["json/__init__.pyc"]).startswith("JSON")
     for needed in ("json/__init__.pyc", "zipfile/__init__.pyc", "random.pyc", "traceback.pyc", "_pyodide/_base.pyc"):
         assert needed in names
