@@ -10,7 +10,7 @@ import { NumberMode, readNumber } from "./number.js";
 import { Offline } from "./offline.js";
 import { DrawingPad } from "./pad.js";
 import { Pictures } from "./pictures.js";
-import { takeWorker } from "./boot.js";
+import { missing, takeWorker } from "./boot.js";
 import { Results } from "./results.js";
 import { PredictionScheduler } from "./scheduler.js";
 import { Status } from "./status.js";
@@ -167,16 +167,11 @@ document.addEventListener("keydown", (event) => {
 
 async function start() {
   showBlank();
-  if (typeof WebAssembly !== "object" || typeof WebAssembly.instantiate !== "function") {
-    status.fail("This browser cannot run WebAssembly, which the in-page Python needs. " +
-      "Try a current Chrome, Edge, Firefox or Safari (and check that WebAssembly is not disabled).");
-    return;
-  }
-  if (typeof Worker !== "function") {
-    status.fail("This browser cannot run Web Workers, which the in-page Python needs.");
-    return;
-  }
   const worker = takeWorker((step) => status.progress(step));   // started by boot.js
+  if (!worker) {
+    status.fail(missing);
+    return;
+  }
   try {
     workerInfo = await worker.ready;
   } catch (error) {

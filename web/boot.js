@@ -7,11 +7,19 @@ import { PythonWorker } from "./python.js";
 
 const reported = [];
 let onProgress = (step) => reported.push(step);
-// Without WebAssembly or Web Workers nothing starts here, and app.js says why.
-const worker = typeof WebAssembly === "object" && typeof WebAssembly.instantiate === "function" &&
-  typeof Worker === "function" ? new PythonWorker("worker.js", (step) => onProgress(step)) : null;
 
-/* The worker (null when it could not be made), its progress from now on to `progress`. */
+/* Why the in-page Python cannot run in this browser, or null: then nothing starts here, and
+   app.js shows this. */
+export const missing =
+  typeof WebAssembly !== "object" || typeof WebAssembly.instantiate !== "function"
+    ? "This browser cannot run WebAssembly, which the in-page Python needs. " +
+      "Try a current Chrome, Edge, Firefox or Safari (and check that WebAssembly is not disabled)."
+    : typeof Worker !== "function"
+      ? "This browser cannot run Web Workers, which the in-page Python needs."
+      : null;
+const worker = missing ? null : new PythonWorker("worker.js", (step) => onProgress(step));
+
+/* The worker (null when `missing` says why not), its progress from now on to `progress`. */
 export function takeWorker(progress) {
   onProgress = progress;
   for (const step of reported.splice(0)) progress(step);

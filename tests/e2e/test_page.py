@@ -320,6 +320,14 @@ def test_no_webassembly_gives_error_state(page, site):
     assert "WebAssembly" in page.inner_text("#status")
 
 
+def test_no_web_workers_gives_error_state(page, site):
+    page.add_init_script("delete globalThis.Worker")
+    page.goto(site.url)
+    page.wait_for_selector("body[data-state=error]", timeout=30_000)
+    assert "Web Workers" in page.inner_text("#status")
+    assert page.locator("#draw").is_visible()              # the page itself still stands
+
+
 def test_hundreds_of_predictions_without_worker_memory_growth(ready_page):
     page = ready_page
     harness.draw_strokes(page, harness.shape_points("0"))
