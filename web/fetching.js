@@ -10,7 +10,8 @@
    fetchPackages(runtime): pycore and its dependencies as pyodide-lock.json lists them.
    fetchSnapshot(url): the start-up snapshot, gunzipped.
    snapshotCached(url): whether a cache of this origin (the service worker's) holds it.
-   gunzippingFetch(fetch, types): fetch, but the URLs of types fetch their .gz, gunzipped.
+   gunzippingFetch(fetch, types): fetch, but the URLs of types fetch their .gz, gunzipped
+     (or, when a cache holds them gunzipped, themselves).
    startDownloads(after, runtime, weightsURL, helperURL): the packages and the weights,
      downloaded in a nested worker. arrivesWithin(promise, ms, since): whether it settled in time.
    loadPyodideOrFail(load, options): loadPyodide, rejecting when the wasm cannot start. */
@@ -80,21 +81,23 @@ async function fetchPackages(runtime) {
   }));
 }
 
-/* The start-up snapshot, gunzipped: the exact bytes pyodide.makeMemorySnapshot() wrote. */
+/* The start-up snapshot, gunzipped: the exact bytes pyodide.makeMemorySnapshot() wrote.
+   Those bytes as the service worker keeps them when a cache holds them (keptGunzipped). */
 // biome-ignore lint/correctness/noUnusedVariables: the worker's global, read after importScripts
 async function fetchSnapshot(url) {
+  const kept = await keptGunzipped(url.replace(/\.gz$/, ""), fetch);
+  if (kept) return new Uint8Array(await kept.arrayBuffer());
   const response = await fetch(url);
   if (!response.ok) throw new Error(`snapshot.bin.gz: HTTP ${response.status}`);
   const stream = response.body.pipeThrough(new DecompressionStream("gzip"));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
-/* Whether the start-up snapshot is in one of this origin's caches (the service worker
-   precaches it after the first start): false where there are no caches (no secure
-   context) or they cannot be read. The bytes still come through fetch, so that the page's
-   own service worker answers with the file of its version. */
-// biome-ignore lint/correctness/noUnusedVariables: the worker's global, read after importScripts
-async function snapshotCached(url) {
+/* Whether url is in one of this origin's caches (the service worker precaches the start's
+   files after the first start): false where there are no caches (no secure context) or
+   they cannot be read. The bytes still come through fetch, so that the page's own service
+   worker answers with the file of its version. */
+async function cached(url) {
   if (typeof caches === "undefined") return false;
   try {
     return (await caches.match(url, { ignoreSearch: true })) !== undefined;
@@ -103,10 +106,35 @@ async function snapshotCached(url) {
   }
 }
 
+/* Whether the start-up snapshot is in one of this origin's caches. */
+// biome-ignore lint/correctness/noUnusedVariables: the worker's global, read after importScripts
+function snapshotCached(url) {
+  return cached(url);
+}
+
+/* The response to url, a file shipped as url + ".gz", when a cache holds it gunzipped (the
+   service worker keeps those: sw.js's keepGunzipped), else null. Nothing to gunzip then,
+   and the response is the one fetch gave, whose URL lets the browser keep the wasm's
+   compiled code beside it (a response made from a stream has none: docs/performance.md).
+   A failed or refused answer is null too: the .gz is fetched as on a first visit. */
+async function keptGunzipped(url, fetch) {
+  if (!(await cached(url))) return null;
+  try {
+    const response = await fetch(url);
+    if (response.ok) return response;
+    response.body?.cancel();
+  } catch {
+    // asked for as url + ".gz" instead
+  }
+  return null;
+}
+
 /* fetch, except that a request for one of the URLs in types ({url: content type}) asks for
    url + ".gz" and answers with its bytes gunzipped by the browser (DecompressionStream),
    as that type: build.py ships the wasm gzipped (gzip_runtime), so that a host which
    compresses only text sends it compressed too. An HTTP error is answered as it came.
+   When a cache holds url itself (keptGunzipped: a later visit), that is the answer, as
+   fetch gave it, and it has arrived at once.
    wrapped.prefetch(url) asks for one of them at once, before anyone does (the next request
    for it gets that response), and resolves when its bytes have all arrived (or failed).
    started: {url: a Promise of the .gz's Response} already asked for, used instead, once. */
@@ -116,6 +144,11 @@ function gunzippingFetch(fetch, types, started = {}) {
   const gunzipped = async (url, init) => {
     const asked = started[url];
     delete started[url];
+    const kept = await keptGunzipped(url, fetch);
+    if (kept) {
+      asked?.then((response) => response.body?.cancel(), () => {});
+      return { response: kept, arrived: Promise.resolve() };
+    }
     const response = await (asked ?? fetch(`${url}.gz`, init));
     if (!response.ok) return { response, arrived: Promise.resolve() };
     const [body, counted] = response.body.tee();

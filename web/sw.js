@@ -4,8 +4,8 @@
    build is a new service worker with a new cache; the old cache is deleted when the new
    worker activates. On install it fetches manifest.json and precaches every file listed
    there except the lazy ones (bypassing the HTTP cache), and carries over from the old
-   caches the lazy files already fetched whose sha256 the new manifest still lists.
-   Requests are answered from the cache first. A lazy file (the data files and NumPy's
+   caches the lazy files already fetched whose sha256 the new manifest still lists; the
+   files marked "gunzip" it also keeps gunzipped (keepGunzipped). Requests are answered from the cache first. A lazy file (the data files and NumPy's
    extras, "lazy": true) not cached yet is fetched when first asked for and cached if its bytes match the
    manifest, so it works offline from then on; anything else not cached (nothing,
    normally) goes to the network. Only same-origin GETs are handled.
@@ -28,10 +28,31 @@ self.addEventListener("install", (event) => {
     await cache.addAll(urls.map((url) => new Request(url, { cache: "no-store" })));
     await cache.put(MANIFEST, response);
     await cache.put(SCOPE.href, await cache.match(new URL("index.html", SCOPE).href));
+    await keepGunzipped(cache, manifest.files.filter((file) => file.gunzip && !file.lazy));
     await carryOver(cache, manifest.files.filter((file) => file.lazy));
     await self.skipWaiting();
   })());
 });
+
+/* The files the manifest marks "gunzip" (the wasm, the stdlib's zip, the snapshot: shipped
+   gzipped for hosts that compress only text) also kept gunzipped, under their name without
+   .gz, as the content type it gives. Later starts fetch those (fetching.js's
+   keptGunzipped): nothing to gunzip (a quarter of a second of the worker's thread), and a
+   response the browser fetched by URL, beside which it keeps the wasm's compiled code
+   instead of compiling it again at every start (docs/performance.md). A file that cannot
+   be kept so is only a missed saving: the worker then gunzips its .gz, as on a first visit. */
+async function keepGunzipped(cache, files) {
+  for (const file of files) {
+    const url = new URL(file.path, SCOPE).href;
+    try {
+      const gzipped = await cache.match(url);
+      const body = gzipped.body.pipeThrough(new DecompressionStream("gzip"));
+      await cache.put(url.replace(/\.gz$/, ""), new Response(body, { headers: { "Content-Type": file.gunzip } }));
+    } catch {
+      // fetched as url, gunzipped in the worker
+    }
+  }
+}
 
 /* Lazy files an older cache holds with the sha256 the new manifest lists: copied, so a
    returning user does not download them again. (Only verified files are ever cached.) */

@@ -37,6 +37,10 @@ def test_manifest_lists_every_file_with_size_and_hash(site):
                      "app.webmanifest", "favicon.svg", "icons/icon-192.png", "icons/icon-512.png",
                      "icons/icon-maskable-512.png"):
         assert required in listed
+    # what the service worker also keeps gunzipped, and as what (web/sw.js's keepGunzipped)
+    assert {path: entry["gunzip"] for path, entry in listed.items() if "gunzip" in entry} == {
+        "pyodide/pyodide.asm.wasm.gz": "application/wasm", "pyodide/python_stdlib.zip.gz": "application/zip",
+        "pyodide/snapshot.bin.gz": "application/octet-stream"}
 
 
 def test_stylesheets_are_inlined_and_allowed_by_their_hashes(site):

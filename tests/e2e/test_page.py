@@ -198,7 +198,8 @@ NO_LIMIT = {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThr
 
 def test_offline_reload_after_first_visit(browser, site):
     """A first visit on a phone's network (Fast 4G, emulated) starts without the start-up
-    snapshot; the service worker then caches it, and later visits restore it, offline too."""
+    snapshot; the service worker then caches it, with the wasm, the stdlib's zip and the
+    snapshot also gunzipped, and later visits restore it from those, offline too."""
     context = browser.new_context()   # service workers allowed
     try:
         page = context.new_page()
@@ -217,9 +218,30 @@ def test_offline_reload_after_first_visit(browser, site):
         }""")
         for entry in site.manifest["files"]:   # all but the lazy data files (tests/e2e/test_data_files.py)
             assert (site.url + entry["path"] in cached) != entry.get("lazy", False), entry["path"]
+        kept = page.evaluate("""async (urls) => {
+            const cache = await caches.open((await caches.keys()).find(n => n.startsWith('mnist-draw-')));
+            const out = {};
+            for (const url of urls) {
+                const response = await cache.match(url);
+                const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await response.arrayBuffer()));
+                out[url] = [response.headers.get('Content-Type'),
+                            Array.from(digest, b => b.toString(16).padStart(2, '0')).join('')];
+            }
+            return out;
+        }""", [site.url + e["path"].removesuffix(".gz") for e in site.manifest["files"] if "gunzip" in e])
+        assert len(kept) == 3
+        for entry in (e for e in site.manifest["files"] if "gunzip" in e):
+            plain = hashlib.sha256(gzip.decompress((site.dist / entry["path"]).read_bytes())).hexdigest()
+            assert kept[site.url + entry["path"].removesuffix(".gz")] == [entry["gunzip"], plain]
+        asked = []
+        context.on("request", lambda request: asked.append(request.url.removeprefix(site.url)))
         page.reload()
         harness.wait_ready(page)
         assert page.evaluate("window.mnistDraw.info.snapshot") is True
+        # the kept files, not their .gz (the wasm's .gz is asked for at once, then dropped)
+        for name in ("pyodide.asm.wasm", "python_stdlib.zip", "snapshot.bin"):
+            assert f"pyodide/{name}" in asked, asked
+        assert "pyodide/python_stdlib.zip.gz" not in asked and "pyodide/snapshot.bin.gz" not in asked, asked
         context.set_offline(True)
         page.reload()
         harness.wait_ready(page)

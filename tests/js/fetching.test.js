@@ -126,3 +126,62 @@ test("loadPyodideOrFail: the load's result; or, when Pyodide only warns that the
   assert.equal(console.warn, original);   // restored, and what was warned still reached it
   assert.equal(warned.length, 2);
 });
+
+test("gunzippingFetch: a URL a cache holds gunzipped is answered by fetch's own response for it, the .gz cancelled", async () => {
+  const wasm = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]);
+  const asked = [];
+  const responses = new Map();
+  const fetch = async (url) => {
+    asked.push(String(url));
+    const response = String(url).endsWith(".gz") ? new Response(gzipSync(wasm)) : new Response(wasm);
+    responses.set(String(url), response);
+    return response;
+  };
+  const caches = { match: async (url) => (url === "r/a.wasm" ? new Response("kept") : undefined) };
+  const { gunzippingFetch } = loadWith({ caches });
+  const started = fetch("r/a.wasm.gz");
+  const wrapped = gunzippingFetch(fetch, { "r/a.wasm": "application/wasm", "r/b.wasm": "application/wasm" },
+    { "r/a.wasm": started });
+  const kept = await wrapped("r/a.wasm");
+  assert.equal(kept, responses.get("r/a.wasm"));         // the very response: the browser's code cache keys on it
+  assert.deepEqual(new Uint8Array(await kept.arrayBuffer()), wasm);
+  assert.deepEqual(new Uint8Array(await (await wrapped("r/b.wasm")).arrayBuffer()), wasm);   // not kept: its .gz
+  assert.deepEqual(asked, ["r/a.wasm.gz", "r/a.wasm", "r/b.wasm.gz"]);
+  // the .gz asked for early is cancelled: its body gives nothing more
+  assert.equal((await responses.get("r/a.wasm.gz").body.getReader().read()).done, true);
+});
+
+test("gunzippingFetch: when the kept file cannot be fetched, the .gz is fetched and gunzipped as on a first visit", async () => {
+  const wasm = new Uint8Array([0, 97, 115, 109]);
+  const asked = [];
+  const fetch = async (url) => {
+    asked.push(String(url));
+    if (url === "r/a.wasm") return new Response("gone", { status: 404 });
+    if (url === "r/b.wasm") throw new TypeError("Failed to fetch");
+    return new Response(gzipSync(wasm));
+  };
+  const { gunzippingFetch } = loadWith({ caches: { match: async () => new Response("listed") } });
+  const wrapped = gunzippingFetch(fetch, { "r/a.wasm": "application/wasm", "r/b.wasm": "application/wasm" });
+  for (const url of ["r/a.wasm", "r/b.wasm"]) {
+    const response = await wrapped(url);
+    assert.equal(response.headers.get("Content-Type"), "application/wasm");
+    assert.deepEqual(new Uint8Array(await response.arrayBuffer()), wasm);
+  }
+  assert.deepEqual(asked, ["r/a.wasm", "r/a.wasm.gz", "r/b.wasm", "r/b.wasm.gz"]);
+});
+
+test("fetchSnapshot: the kept bytes when a cache holds them gunzipped, else the .gz gunzipped", async () => {
+  const memory = new Uint8Array([1, 2, 3, 4, 5]);
+  const asked = [];
+  const fetch = async (url) => {
+    asked.push(String(url));
+    return new Response(String(url).endsWith(".gz") ? gzipSync(memory) : memory);
+  };
+  for (const [kept, expected] of [[true, ["r/snapshot.bin"]], [false, ["r/snapshot.bin.gz"]]]) {
+    asked.length = 0;
+    const caches = { match: async (url) => (kept && url === "r/snapshot.bin" ? new Response("x") : undefined) };
+    const { fetchSnapshot } = loadWith({ fetch, caches });
+    assert.deepEqual(new Uint8Array(await fetchSnapshot("r/snapshot.bin.gz")), memory);
+    assert.deepEqual(asked, expected);
+  }
+});
