@@ -9,7 +9,7 @@
      <listing> (e.g. "manifest.json") lists.
    fetchPackages(runtime): pycore and its dependencies as pyodide-lock.json lists them.
    fetchSnapshot(url): the start-up snapshot, gunzipped.
-   snapshotCached(url): whether a cache of this origin (the service worker's) holds it.
+   inCache(url): whether a cache of this origin (the service worker's) holds url.
    gunzippingFetch(fetch, types): fetch, but the URLs of types fetch their .gz, gunzipped
      (or, when a cache holds them gunzipped, themselves).
    startDownloads(after, runtime, weightsURL, helperURL): the packages and the weights,
@@ -96,20 +96,23 @@ async function fetchSnapshot(url) {
 /* Whether url is in one of this origin's caches (the service worker precaches the start's
    files after the first start): false where there are no caches (no secure context) or
    they cannot be read. The bytes still come through fetch, so that the page's own service
-   worker answers with the file of its version. */
-async function cached(url) {
-  if (typeof caches === "undefined") return false;
-  try {
-    return (await caches.match(url, { ignoreSearch: true })) !== undefined;
-  } catch {
-    return false;
-  }
-}
+   worker answers with the file of its version. Looked up once per URL (a worker asks at
+   its start; each lookup reads every cache of the origin, tens of ms), so the start asks
+   early and uses the answer later. */
+const lookups = new Map();   // url -> Promise of the answer
 
-/* Whether the start-up snapshot is in one of this origin's caches. */
-// biome-ignore lint/correctness/noUnusedVariables: the worker's global, read after importScripts
-function snapshotCached(url) {
-  return cached(url);
+function inCache(url) {
+  if (!lookups.has(url)) {
+    lookups.set(url, (async () => {
+      if (typeof caches === "undefined") return false;
+      try {
+        return (await caches.match(url, { ignoreSearch: true })) !== undefined;
+      } catch {
+        return false;
+      }
+    })());
+  }
+  return lookups.get(url);
 }
 
 /* The response to url, a file shipped as url + ".gz", when a cache holds it gunzipped (the
@@ -118,7 +121,7 @@ function snapshotCached(url) {
    compiled code beside it (a response made from a stream has none: docs/performance.md).
    A failed or refused answer is null too: the .gz is fetched as on a first visit. */
 async function keptGunzipped(url, fetch) {
-  if (!(await cached(url))) return null;
+  if (!(await inCache(url))) return null;
   try {
     const response = await fetch(url);
     if (response.ok) return response;
@@ -141,6 +144,7 @@ async function keptGunzipped(url, fetch) {
 // biome-ignore lint/correctness/noUnusedVariables: the worker's global, read after importScripts
 function gunzippingFetch(fetch, types, started = {}) {
   const early = new Map();   // url -> Promise of the Response, asked for by prefetch
+  for (const url of Object.keys(types)) inCache(url);   // looked up now, beside the first requests
   const gunzipped = async (url, init) => {
     const asked = started[url];
     delete started[url];

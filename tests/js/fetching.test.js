@@ -83,13 +83,18 @@ test("gunzippingFetch asks for the .gz of a listed URL and answers with its byte
   assert.deepEqual(asked, ["r/pyodide.asm.wasm.gz", "r/pyodide.js", "r/missing.wasm.gz"]);
 });
 
-test("snapshotCached: true only when a cache holds the snapshot", async () => {
+test("inCache: true only when a cache holds the URL, looked up once per URL", async () => {
   const url = "r/snapshot.bin.gz";
-  assert.equal(await loadWith({}).snapshotCached(url), false);                 // no caches (no secure context)
-  const holding = (answer) => loadWith({ caches: { match: async () => answer() } });
-  assert.equal(await holding(() => new Response("x")).snapshotCached(url), true);
-  assert.equal(await holding(() => undefined).snapshotCached(url), false);
-  assert.equal(await holding(() => { throw new Error("denied"); }).snapshotCached(url), false);
+  assert.equal(await loadWith({}).inCache(url), false);                 // no caches (no secure context)
+  let lookups = 0;
+  const holding = (answer) => loadWith({ caches: { match: async () => { lookups += 1; return answer(); } } });
+  assert.equal(await holding(() => new Response("x")).inCache(url), true);
+  assert.equal(await holding(() => undefined).inCache(url), false);
+  assert.equal(await holding(() => { throw new Error("denied"); }).inCache(url), false);
+  const once = holding(() => new Response("x"));
+  lookups = 0;
+  assert.deepEqual([await once.inCache(url), await once.inCache(url), await once.inCache("r/other")], [true, true, true]);
+  assert.equal(lookups, 2);
 });
 
 test("gunzippingFetch's prefetch: asked for at once (or a request already started is used), given to the next request", async () => {
