@@ -31,14 +31,10 @@ import sys
 from pathlib import Path
 
 import build
+from bench.common import percentile
 from tests.e2e import harness
 
 ROOT = Path(__file__).absolute().parents[1]
-
-
-def percentile(values, q):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def ready_time_ms(page) -> float:

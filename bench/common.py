@@ -9,6 +9,12 @@ import shutil
 from tests.e2e import harness
 
 
+def percentile(values, q):
+    """The q-th percentile of values, nearest rank (one of the values, no interpolation)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
 @contextlib.contextmanager
 def served_site():
     """This checkout's site, built into a temporary folder and served on 127.0.0.1 while the

@@ -19,7 +19,7 @@ import statistics
 import sys
 import time
 
-from bench.common import ready_page
+from bench.common import percentile, ready_page
 from tests.e2e import harness
 
 # lessons: a European 1 (read as 7 as shipped) drawn at a few places, then other digits
@@ -28,11 +28,6 @@ IDLE = "n => document.body.dataset.taught === String(n) && !document.querySelect
 # the page's checks after a lesson are done (one example has no leave-one-out)
 CHECKED = ("() => /(taught the others: \\d|teach another)/.test(document.querySelector('#teach-status').textContent)"
            " && /MNIST check set/.test(document.querySelector('#teach-status').textContent)")
-
-
-def percentile(values, q):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def drawing(lesson):
