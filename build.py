@@ -102,7 +102,7 @@ NUMPY_EXTRAS = NUMPY_WHEEL.removesuffix(".whl") + "-extras.tar.gz"
 GZIPPED_RUNTIME = ("pyodide.asm.wasm", "python_stdlib.zip")
 # The .gz files the service worker also keeps gunzipped once precached (manifest.json's
 # "gunzip": the content type), which later starts then fetch as they are: no gunzipping,
-# and the browser keeps the wasm's compiled code (web/sw.js's keepGunzipped).
+# and a wasm response the browser can keep compiled code beside (web/sw.js's keepGunzipped).
 KEPT_GUNZIPPED = {"pyodide/pyodide.asm.wasm.gz": "application/wasm", "pyodide/python_stdlib.zip.gz": "application/zip",
                   "pyodide/snapshot.bin.gz": "application/octet-stream"}
 # The value pyodide-lock.json of pyodide@0.27.7 lists for numpy (checked by verify_lock_numpy).

@@ -117,8 +117,8 @@ function inCache(url) {
 
 /* The response to url, a file shipped as url + ".gz", when a cache holds it gunzipped (the
    service worker keeps those: sw.js's keepGunzipped), else null. Nothing to gunzip then,
-   and the response is the one fetch gave, whose URL lets the browser keep the wasm's
-   compiled code beside it (a response made from a stream has none: docs/performance.md).
+   and the response is the one fetch gave, by URL, the kind beside which Chromium can keep
+   the wasm's compiled code (never beside one made from a stream: docs/performance.md).
    A failed or refused answer is null too: the .gz is fetched as on a first visit. */
 async function keptGunzipped(url, fetch) {
   if (!(await inCache(url))) return null;

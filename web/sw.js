@@ -5,10 +5,11 @@
    worker activates. On install it fetches manifest.json and precaches every file listed
    there except the lazy ones (bypassing the HTTP cache), and carries over from the old
    caches the lazy files already fetched whose sha256 the new manifest still lists; the
-   files marked "gunzip" it also keeps gunzipped (keepGunzipped). Requests are answered from the cache first. A lazy file (the data files and NumPy's
-   extras, "lazy": true) not cached yet is fetched when first asked for and cached if its bytes match the
-   manifest, so it works offline from then on; anything else not cached (nothing,
-   normally) goes to the network. Only same-origin GETs are handled.
+   files marked "gunzip" it also keeps gunzipped (keepGunzipped). Requests are answered
+   from the cache first. A lazy file (the data files and NumPy's extras, "lazy": true) not
+   cached yet is fetched when first asked for and cached if its bytes match the manifest,
+   so it works offline from then on; anything else not cached (nothing, normally) goes to
+   the network. Only same-origin GETs are handled.
 */
 // biome-ignore lint/suspicious/noRedundantUseStrict: a classic script, not a module
 "use strict";
@@ -37,9 +38,9 @@ self.addEventListener("install", (event) => {
 /* The files the manifest marks "gunzip" (the wasm, the stdlib's zip, the snapshot: shipped
    gzipped for hosts that compress only text) also kept gunzipped, under their name without
    .gz, as the content type it gives. Later starts fetch those (fetching.js's
-   keptGunzipped): nothing to gunzip (a quarter of a second of the worker's thread), and a
-   response the browser fetched by URL, beside which it keeps the wasm's compiled code
-   instead of compiling it again at every start (docs/performance.md). A file that cannot
+   keptGunzipped): nothing to gunzip on the worker's thread, and a response the browser
+   fetched by URL, the kind beside which Chromium can keep the wasm's compiled code (it
+   did in some runs, not all: docs/performance.md). A file that cannot
    be kept so is only a missed saving: the worker then gunzips its .gz, as on a first visit. */
 async function keepGunzipped(cache, files) {
   for (const file of files) {
