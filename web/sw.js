@@ -39,9 +39,9 @@ self.addEventListener("install", (event) => {
    gzipped for hosts that compress only text) also kept gunzipped, under their name without
    .gz, as the content type it gives. Later starts fetch those (fetching.js's
    keptGunzipped): nothing to gunzip on the worker's thread, and a response the browser
-   fetched by URL, the kind beside which Chromium can keep the wasm's compiled code (it
-   did in some runs, not all: docs/performance.md). A file that cannot
-   be kept so is only a missed saving: the worker then gunzips its .gz, as on a first visit. */
+   fetched by URL, the kind beside which Chromium can keep the wasm's compiled code (it did
+   in some runs, not all: docs/performance.md). A file that cannot be kept so is only a
+   missed saving: the worker then gunzips its .gz, as on a first visit. */
 async function keepGunzipped(cache, files) {
   for (const file of files) {
     const url = new URL(file.path, SCOPE).href;
