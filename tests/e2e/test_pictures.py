@@ -95,6 +95,40 @@ def test_crop_reads_the_part_chosen_and_undo_brings_the_whole_back(ready_page):
         np.testing.assert_allclose(harness.probabilities(page), whole, atol=1e-6)
 
 
+def test_crop_from_the_keyboard_alone(ready_page):
+    """Enter on the focused crop button shows a rectangle over the middle of the picture; the
+    arrows move it, Shift and the arrows resize it, Enter crops to it: no mouse at all."""
+    page = ready_page
+    open_file(page, "two.png", "image/png", scenes.png(two_digits(7, 2)))
+    whole = harness.probabilities(page)
+    for side, digit in (("ArrowLeft", 7), ("ArrowRight", 2)):
+        page.focus("#crop")
+        page.keyboard.press("Enter")                               # the button pressed
+        assert page.get_attribute("#crop", "aria-pressed") == "true"
+        assert page.is_visible("#crop-area")
+        before = harness.predictions(page)
+        for key in [side] * 12 + ["Shift+ArrowDown"] * 12 + ["ArrowUp"] * 6:
+            page.keyboard.press(key)                               # over one half, top to bottom
+        area = page.locator("#crop-area").bounding_box()
+        box = page.locator("#draw").bounding_box()
+        assert abs(area["width"] - box["width"] / 2) < 2, (area, box)     # half the box: one digit
+        assert harness.predictions(page) == before                 # nothing read until Enter
+        page.keyboard.press("Enter")
+        harness.wait_prediction_after(page, before)
+        assert answer(page)[:2] == (digit, "digit"), harness.probabilities(page).round(3)
+        assert page.get_attribute("#crop", "aria-pressed") == "false"
+        assert page.is_hidden("#crop-area")
+        before = harness.predictions(page)
+        page.keyboard.press("Control+z")
+        harness.wait_prediction_after(page, before)
+        np.testing.assert_allclose(harness.probabilities(page), whole, atol=1e-6)
+    page.focus("#crop")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")                                  # cancels; the picture stays
+    assert page.get_attribute("#crop", "aria-pressed") == "false" and page.is_hidden("#crop-area")
+    assert page.is_enabled("#crop")
+
+
 def test_a_crop_too_small_gets_a_message_and_changes_nothing(ready_page):
     page = ready_page
     open_file(page, "two.png", "image/png", scenes.png(two_digits(1, 6)))
