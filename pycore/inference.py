@@ -7,7 +7,7 @@ from . import novelty as novelties
 from . import number, weights
 from . import verdict as verdicts
 from .layers import softmax
-from .pictures import digit_ink
+from .pictures import digit_ink, number_ink
 from .preprocess import ink, mnist_from_ink
 
 # What the page shows of the network's insides: layer outputs after each ReLU.
@@ -161,7 +161,7 @@ class Classifier:
         -> one flat float32 array as pycore.number.NUMBER_PACKED lays it out: the digits side
         by side, each read by ``answer`` (none for a blank canvas)."""
         rgba = np.frombuffer(pixels, np.uint8).reshape(height, width, 4)
-        return number.packed(self, digit_ink(rgba) if photo else ink(rgba))
+        return number.packed(self, number_ink(rgba) if photo else ink(rgba))
 
     def number_layout(self):
         """How to read classify_number_pixels' array (pycore.number.layout)."""

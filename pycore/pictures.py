@@ -10,7 +10,8 @@ the border; this reads the digit alone:
     --> the paper: the blocks near the centre's level, joined to the centre, holes filled
     --> ink = how much darker than its block's paper each pixel is
     --> pieces of ink (pycore.components) that reach outside the paper or the border dropped
-    --> the piece nearest the centre, and the pieces close to it (a 4 or 5 in two strokes)
+    --> the piece nearest the centre, and the pieces close to it (a 4 or 5 in two strokes);
+        for a number (``number_ink``), every piece on that piece's line, however far along it
 
 The picture is read both ways round (chalk on a board is light on dark), and the way whose
 paper covers more of the picture and of its middle is taken.
@@ -36,12 +37,23 @@ SPECK = 0.02          # pieces under this share of the chosen piece's size are s
 def digit_ink(rgba):
     """(H, W, 4) uint8 picture pixels -> (H, W) float32 ink in [0, 1] of the digit alone
     (all zeros when none is found)."""
+    return _ink(rgba, row=False)
+
+
+def number_ink(rgba):
+    """(H, W, 4) uint8 picture pixels -> (H, W) float32 ink in [0, 1] of the number alone: the
+    digits in a row across the picture (number mode; pycore.number splits them), chosen as
+    ``digit_ink`` chooses one, then the pieces on its line joined, however far apart."""
+    return _ink(rgba, row=True)
+
+
+def _ink(rgba, row):
     rgba = np.asarray(rgba)
     if rgba.ndim != 3 or rgba.shape[2] != 4 or rgba.dtype != np.uint8:
         raise ValueError(f"expected pixels as (H, W, 4) uint8, got {rgba.shape} {rgba.dtype}")
     if quantile(_edge(rgba[..., 3]), 0.5) < 128:   # transparent around the digit: its alpha is its ink
         strength = rgba[..., 3].astype(np.float32) / 255
-        return _within(strength, _digit_mask(strength > INK, np.ones(strength.shape, bool)))
+        return _within(strength, _digit_mask(strength > INK, np.ones(strength.shape, bool), row))
     brightness = rgba[..., :3].max(axis=2).astype(np.float32) / 255         # (H, W)
     brightness, levels, near, _ = max(_as_paper(brightness), _as_paper(1 - brightness), key=lambda seen: seen[3])
     paper = _paper_blocks(near)
@@ -53,7 +65,7 @@ def digit_ink(rgba):
     darkness = np.clip((local - brightness) / np.maximum(local, 0.05), 0, 1)
     inside = _blocks_to_pixels(_eroded(paper), brightness.shape) > 0
     smooth = _mean3(darkness)                  # chalk's grain and a photo's noise do not split strokes
-    mask = _digit_mask(smooth > INK, inside)
+    mask = _digit_mask(smooth > INK, inside, row)
     full = quantile(smooth[mask], 0.95) if mask.any() else 1.0
     strength = np.clip((smooth - INK / 2) / max(full - INK / 2, 0.05), 0, 1)
     return _within(strength, mask)
@@ -131,18 +143,19 @@ def _mean3(image):
     return sum(padded[r:r + h, c:c + w] for r in range(3) for c in range(3)) / 9
 
 
-def _digit_mask(inked, inside):
+def _digit_mask(inked, inside, row=False):
     """(H, W) bool: the pieces of ``inked`` that make the digit. Pieces mostly outside
     ``inside`` (OUTSIDE) are the surroundings, and so are those reaching the picture's edge
     unless nothing else is inked (a digit cropped tightly);
     of the rest, the piece nearest the centre for its size is the digit's, and pieces close
-    to it (NEAR) join it. The pieces are found on 2x2 blocks (a quarter of the pixels to
-    label; strokes a pixel apart join)."""
-    kept = _kept_pieces(_blocks(inked, 2).any(axis=2), _blocks(inside, 2).all(axis=2))
+    to it (NEAR) join it; with ``row`` (a number), so do the pieces on their line, however far
+    along it (their middle between the kept pieces' top and bottom). The pieces are found on
+    2x2 blocks (a quarter of the pixels to label; strokes a pixel apart join)."""
+    kept = _kept_pieces(_blocks(inked, 2).any(axis=2), _blocks(inside, 2).all(axis=2), row)
     return _blocks_to_pixels(kept, inked.shape, side=2) & inked
 
 
-def _kept_pieces(inked, inside):
+def _kept_pieces(inked, inside, row=False):
     """_digit_mask on the 2x2 blocks."""
     pieces, count = label(inked)
     if count == 0:
@@ -174,4 +187,11 @@ def _kept_pieces(inked, inside):
         if (near <= kept).all():
             break
         kept |= near
+    for _ in range(3 if row else 0):                                       # a number: its line joins
+        top, bottom = box[kept, 0].min(), box[kept, 2].max()
+        centre = (box[:, 0] + box[:, 2]) / 2
+        along = candidate & (size >= SPECK * size[kept].max()) & (centre >= top) & (centre <= bottom)
+        if (along <= kept).all():
+            break
+        kept |= along
     return np.concatenate([[False], kept])[pieces]

@@ -165,6 +165,26 @@ def transparent(ink_colour):
     return scene
 
 
+def number_photo(digits, seed, shape=(200, 600), band=False, above=None):
+    """A photo of a number: ``digits`` written in a row across grainy paper (the middle 80 %
+    of its width), with a dark band along its left side (the desk) if ``band``, and with
+    ``above`` (a digit) written small in the top left corner, off the number's line."""
+    h, w = shape
+    rng = np.random.default_rng([seed, len(digits), *digits])
+    paper = plain(shape, (0.93, 0.93, 0.91)) * (1 + rng.normal(0, 0.02, shape))[..., None]
+    cover = np.zeros(shape)
+    written_here = [(digit, (0.5, 0.1 + 0.8 * (i + 0.5) / len(digits)), (0.5, 0.6)) for i, digit in enumerate(digits)]
+    if above is not None:
+        written_here.append((above, (0.14, 0.1), (0.18, 0.2)))
+    for i, (digit, centre, height) in enumerate(written_here):
+        digit_rng = np.random.default_rng([digit, seed, i])
+        box = digit_box(shape, digit_rng, height=height, centre=centre, spread=0.01)
+        cover = np.maximum(cover, coverage(strokes(digit, digit_rng, box), shape, PEN_WIDTH * box[3] / 0.8))
+    if band:
+        paper[:, :int(w * 0.06)] = (0.12, 0.1, 0.1)
+    return to_rgba(paint(paper, (0.1, 0.1, 0.1), cover))
+
+
 def phone_photo(digit, seed, shape=(3000, 4000)):
     """A 4000x3000 phone JPEG: a sheet filling the middle of the frame on a grey desk, light
     falling off towards one side, sensor noise, the softness of JPEG and of a phone's lens.

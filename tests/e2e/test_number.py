@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from tests import scenes
 from tests.e2e import harness
 
 # a 5 whose bar is a stroke of its own, lifted off the body (two pieces of ink, one digit)
@@ -108,3 +109,16 @@ def test_one_digit_mode_again_reads_as_before(number_page):
     assert harness.highlighted(page) == [3]
     assert page.get_attribute("#answer", "data-verdict") == "digit"
     assert page.errors == []
+
+
+@pytest.mark.parametrize("digits", [(2, 0, 2, 6), (3, 1, 4)])
+def test_a_photo_of_a_number_opened_in_number_mode_is_read_whole(number_page, digits):
+    """A photo (a 300x900 PNG: grainy paper, a dark desk band beside it) opened in number
+    mode: every digit along the row, not only the middle one, and not the band."""
+    page = number_page
+    rgba = scenes.number_photo(digits, seed=9, shape=(300, 900), band=True)
+    before = harness.predictions(page)
+    page.set_input_files("#file", files=[{"name": "number.png", "mimeType": "image/png", "buffer": scenes.png(rgba)}])
+    harness.wait_prediction_after(page, before)
+    assert page.get_attribute("#number", "data-value") == "".join(map(str, digits))
+    assert [shown["read"] for shown in digits_shown(page)] == list(digits)

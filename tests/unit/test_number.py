@@ -6,7 +6,9 @@ import pytest
 
 from pycore import components, number
 from pycore.inference import Classifier
+from pycore.pictures import digit_ink
 from pycore.preprocess import INK_THRESHOLD, ink
+from tests import scenes
 from train import handwriting, numbers
 from train.drawing import PEN_WIDTH, in_box, rasterise
 
@@ -155,3 +157,22 @@ def test_the_benchmarks_numbers_meet_as_told(kind, weights):
     for digits, kinds, rgba in numbers.numbers(range(4), kinds_weights=weights):
         assert rgba.shape == (HEIGHT, WIDTH, 4) and kinds == [kind] * (len(digits) - 1)
         assert pieces(rgba) == (1 if kind == "touching" else len(digits))
+
+
+@pytest.mark.parametrize("band", [False, True])
+@pytest.mark.parametrize("digits", [(2, 0, 2, 6), (3, 1, 4), (7, 5), (9, 8, 0, 1, 4)])
+def test_a_photo_of_a_number_is_read_whole_without_its_surroundings(shipped, digits, band):
+    """An opened photo in number mode (pycore.pictures.number_ink): every digit along the row,
+    far apart as they are, and not the desk's dark band beside the paper (which the drawing
+    path's ink would read as a 1). One digit's path would keep only the middle one."""
+    rgba = scenes.number_photo(digits, seed=7, shape=(HEIGHT, WIDTH), band=band)
+    answer = number.unpacked(shipped.classify_number_pixels(rgba.tobytes(), HEIGHT, WIDTH, photo=True))
+    assert [int(d["digit"][0]) for d in answer["digits"]] == list(digits)
+    assert len(number.read(shipped, digit_ink(rgba))[1]) < len(digits)
+
+
+def test_a_photo_of_a_number_leaves_out_writing_off_its_line(shipped):
+    rgba = scenes.number_photo((3, 1, 4), seed=8, shape=(HEIGHT, WIDTH), above=5)
+    answer = number.unpacked(shipped.classify_number_pixels(rgba.tobytes(), HEIGHT, WIDTH, photo=True))
+    assert [int(d["digit"][0]) for d in answer["digits"]] == [3, 1, 4]
+    assert digits_read(shipped, rgba) != [3, 1, 4]             # read as a drawing, the 5 counts too
