@@ -1,6 +1,6 @@
 """Training from scratch in the browser against CPython: figures printed, nothing asserted.
 
-    python -m bench.training [--seconds 240] [--cpython-seconds 30] [--no-cpython]
+    python -m bench.training [--seconds 240] [--cpython-seconds 30] [--no-cpython] [--set NAME=VALUE]
 
 Builds the site and, on the same machine:
   - CPython: pycore.training.Session on the page's own data files (dist/data/mnist-train.npz,
@@ -33,14 +33,15 @@ STATE = """() => { const t = document.querySelector('#train');
           rate: Number(t.dataset.rate || 0), accuracy: t.dataset.accuracy ? Number(t.dataset.accuracy) : null}; }"""
 
 
-def cpython_rate(dist, seconds):
+def cpython_rate(dist, seconds, settings=()):
     """Images per second of pycore.training.Session under CPython, median over its slices."""
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")       # read when numpy's BLAS starts
     from pycore import datasets, training
 
     train = datasets.from_bytes((dist / "data" / "mnist-train.npz").read_bytes())
     check = datasets.from_bytes((dist / "data" / "mnist-check.npz").read_bytes())
-    session = training.Session(train.images, train.labels, check.images, check.labels)
+    session = training.Session(train.images, train.labels, check.images, check.labels,
+                               settings={name: float(value) for name, value in settings})
     session.train(1.0)                                          # warm up
     rates, began = [], time.perf_counter()
     while time.perf_counter() - began < seconds:
@@ -50,9 +51,14 @@ def cpython_rate(dist, seconds):
     return statistics.median(rates), session.images_seen
 
 
-def page_training(page, seconds):
-    """Press start and watch #train: (samples [(t, state dict)], first-image time)."""
+def page_training(page, seconds, settings=()):
+    """Set the form's settings ((name, value) pairs, as a user types them), press start and
+    watch #train: (samples [(t, state dict)], first-image time)."""
     page.locator("#train").scroll_into_view_if_needed()
+    for name, value in settings:
+        field = page.locator(f'#train input[data-setting="{name}"]')
+        field.fill(value)
+        field.dispatch_event("change")
     began = time.perf_counter()
     page.click("#train-start")
     samples, prediction_ms = [], None
@@ -91,19 +97,26 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=240, help="longest the page trains")
     parser.add_argument("--cpython-seconds", type=float, default=30, help="how long CPython trains")
     parser.add_argument("--no-cpython", action="store_true", help="the page only")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a training setting typed into the page's form before start (lr, batch_size, "
+                             "momentum; CPython trains with them too), e.g. --set batch_size=128")
     args = parser.parse_args(argv)
+    settings = [tuple(item.split("=", 1)) for item in args.set]
+    if any(len(pair) != 2 for pair in settings):
+        parser.error("--set takes NAME=VALUE")
     from playwright.sync_api import sync_playwright
 
     with served_site() as site:
         print_load("before")
         if not args.no_cpython:
-            rate, images = cpython_rate(site.dist, args.cpython_seconds)
+            rate, images = cpython_rate(site.dist, args.cpython_seconds, settings)
             print(f"CPython: {rate:7.0f} images/s (median of 0.25 s slices; {images} images in "
                   f"{args.cpython_seconds:.0f} s, one BLAS thread)")
         with sync_playwright() as playwright:
             browser = harness.launch(playwright)
             page = harness.open_ready_page(browser, site.url)
-            samples, prediction_ms = page_training(page, args.seconds)
+            samples, prediction_ms = page_training(page, args.seconds, settings)
+            print(f"settings: {page.inner_text('#train-settings')}")
             rates = [s["rate"] for _, s in samples if s["state"] == "training" and s["rate"] > 0]
             last = samples[-1][1]
             print(f"Chromium {browser.version}: {statistics.median(rates) if rates else 0:7.0f} images/s "
