@@ -99,31 +99,15 @@ class Conv2D(Layer):
             dx, dW = products.fft_convolution_backward(dout, cache[1], self.input_grad)
             return dx, {"W": dW, "b": column_sums(dout_rows)}
         x_shape, cols = cache
-        if products.BROWSER:
-            dW = matmul_tn(cols, dout_rows)
-        else:
-            # (F, N*Ho*Wo) @ (N*Ho*Wo, KH*KW*C), transposed back: BLAS is much faster this way round.
-            dW = (dout_rows.T @ cols).T
-        grads = {"W": dW.reshape(W.shape), "b": column_sums(dout_rows)}
+        grads = {"W": products.filter_gradient(cols, dout_rows).reshape(W.shape), "b": column_sums(dout_rows)}
         if not self.input_grad:
             return None, grads
-        if products.BROWSER:
-            # The columns' gradient by einsum, then col2im, offset by offset.
-            per_column = matmul_nt(dout_rows, W.reshape(KH * KW * C, F)).reshape(N, Ho, Wo, KH, KW, C)
-            dx = np.zeros(x_shape, dtype=dout.dtype)
-            for i in range(KH):
-                for j in range(KW):
-                    dx[:, i:i + Ho, j:j + Wo, :] += per_column[:, :, :, i, j, :]
-            return dx, grads
-        # The input gradient of each kernel offset, one batched product:
-        # (KH*KW, N*Ho*Wo, F) @ (KH*KW, F, C) -> (KH*KW, N*Ho*Wo, C)
-        per_offset = np.matmul(dout_rows[None], W.reshape(KH * KW, C, F).transpose(0, 2, 1))
-        per_offset = per_offset.reshape(KH, KW, N, Ho, Wo, C)
+        per_offset = products.offset_gradients(dout_rows, W)           # [i, j] -> (N*Ho*Wo, C)
         dx = np.zeros(x_shape, dtype=dout.dtype)
         # col2im: each kernel offset adds its gradient back where forward read it.
         for i in range(KH):
             for j in range(KW):
-                dx[:, i:i + Ho, j:j + Wo, :] += per_offset[i, j]
+                dx[:, i:i + Ho, j:j + Wo, :] += per_offset[i, j].reshape(N, Ho, Wo, C)
         return dx, grads
 
 

@@ -57,11 +57,37 @@ def blas_matmul_nt(a, b):
     return a @ b.T
 
 
+def einsum_filter_gradient(cols, dout_rows):
+    return einsum_matmul_tn(cols, dout_rows)
+
+
+def blas_filter_gradient(cols, dout_rows):
+    # (F, R) @ (R, KH*KW*C), transposed back: BLAS is much faster this way round.
+    return (dout_rows.T @ cols).T
+
+
+def einsum_offset_gradients(dout_rows, w):
+    # the columns' gradient by einsum, (N*Ho*Wo, KH*KW*C), seen offset-first (a view)
+    KH, KW, C, F = w.shape
+    return einsum_matmul_nt(dout_rows, w.reshape(KH * KW * C, F)).reshape(-1, KH, KW, C).transpose(1, 2, 0, 3)
+
+
+def blas_offset_gradients(dout_rows, w):
+    # one batched product: (KH*KW, R, F) @ (KH*KW, F, C) -> (KH*KW, R, C)
+    KH, KW, C, F = w.shape
+    return np.matmul(dout_rows[None], w.reshape(KH * KW, C, F).transpose(0, 2, 1)).reshape(KH, KW, -1, C)
+
+
 # The layers' matrix products: BLAS under CPython (far faster than either loop), einsum in
-# the browser.
+# the browser. filter_gradient(cols, dout_rows): a convolution's filters' gradient from its
+# im2col columns (R, KH*KW*C) and output gradient (R, F), as (KH*KW*C, F);
+# offset_gradients(dout_rows, w): the input gradient each kernel offset (i, j) sends back,
+# [i, j] -> (R, C) for the R output positions (Conv2D.backward adds them where forward read).
 matmul = einsum_matmul if BROWSER else np.matmul
 matmul_tn = einsum_matmul_tn if BROWSER else blas_matmul_tn
 matmul_nt = einsum_matmul_nt if BROWSER else blas_matmul_nt
+filter_gradient = einsum_filter_gradient if BROWSER else blas_filter_gradient
+offset_gradients = einsum_offset_gradients if BROWSER else blas_offset_gradients
 
 
 # Elementwise steps: NumPy's np.maximum (NaN-aware) and products with a bool mask (a cast) run
