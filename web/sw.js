@@ -8,8 +8,8 @@
    files marked "gunzip" it also keeps gunzipped (keepGunzipped). Requests are answered
    from the cache first. A lazy file (the data files and NumPy's extras, "lazy": true) not
    cached yet is fetched when first asked for and cached if its bytes match the manifest,
-   so it works offline from then on; anything else not cached (nothing, normally) goes to
-   the network. Only same-origin GETs are handled.
+   so it works offline from then on (requests for it meanwhile share that download);
+   anything else not cached (nothing, normally) goes to the network. Only same-origin GETs are handled.
 */
 // biome-ignore lint/suspicious/noRedundantUseStrict: a classic script, not a module
 "use strict";
@@ -112,15 +112,32 @@ function lazyFiles(cache) {
   return lazyListing;
 }
 
+const downloading = new Map();   // url -> Promise of a lazy file's download in progress
+
 /* A lazy file from the network, cached only when it is complete and its sha256 is the
-   manifest's; the response goes to the page either way (its own checks report a bad one). */
+   manifest's; the response goes to the page either way (its own checks report a bad one).
+   Requests for it while it downloads share that download: the two training workers ask
+   for the training images at once, which would otherwise download them twice. */
 async function fetchLazy(cache, request, url, file) {
-  const response = await fetch(request);
-  if (response.ok) {
-    const bytes = await response.clone().arrayBuffer();
-    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-    const hex = Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
-    if (hex === file.sha256) await cache.put(url, response.clone());
+  let download = downloading.get(url);
+  if (!download) {
+    download = downloadLazy(cache, request, url, file);
+    downloading.set(url, download);
+    const done = () => downloading.delete(url);
+    download.then(done, done);
   }
-  return response;
+  const { body, init } = await download;
+  return new Response(body, init);
+}
+
+async function downloadLazy(cache, request, url, file) {
+  const response = await fetch(url, { integrity: request.integrity });
+  const body = [204, 205, 304].includes(response.status) ? null : await response.arrayBuffer();
+  const init = { status: response.status, statusText: response.statusText, headers: response.headers };
+  if (response.ok && body) {
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", body));
+    const hex = Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
+    if (hex === file.sha256) await cache.put(url, new Response(body, init));
+  }
+  return { body, init };
 }

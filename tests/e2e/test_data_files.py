@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import shutil
+import time
 
 import build
 from tests.e2e import harness
@@ -100,6 +101,50 @@ def test_first_visit_fetches_no_data_file_and_a_fetched_one_works_offline(browse
         replay, check = ask(page, REPLAY, CHECK)
         assert replay == {**REPLAY_SUMMARY, "id": 0}
         assert check["type"] == "error" and check["message"].startswith(f"{CHECK} could not be downloaded (")
+    finally:
+        context.close()
+
+
+# Two workers ask for the same file at once, as the two training workers do at a start.
+ASK_AT_ONCE = """async path => {
+    const ask = () => new Promise((resolve) => {
+        const worker = new Worker("worker.js");
+        worker.onmessage = ({ data }) => {
+            if (data.type === "fatal" || data.id === 1) {
+                worker.terminate();
+                resolve(data);
+            }
+        };
+        worker.postMessage({ id: 1, type: "dataset", path });
+    });
+    return Promise.all([ask(), ask()]);
+}"""
+
+
+def test_a_file_two_workers_ask_for_at_once_is_downloaded_once(browser, site):
+    """The service worker's lazy files: a request made while the file downloads shares that
+    download (the training images, 8 MB, were downloaded twice at each first start)."""
+    context = browser.new_context()   # service workers allowed
+    downloads = []
+
+    def slowly(route):
+        # The first download held back 3 s, so that the second worker asks meanwhile (they start
+        # Python at once, but not to the millisecond). Playwright waits too: a second request
+        # from the service worker would be counted after it.
+        downloads.append(route.request.url)
+        if len(downloads) == 1:
+            time.sleep(3)
+        route.continue_()
+
+    context.route(f"**/{build.TRAIN_FILE}", slowly)
+    try:
+        page = harness.open_ready_page(context, site.url)
+        page.wait_for_selector("body[data-offline=ready]", timeout=60_000)
+        wait_for_cache(page, site.manifest["version"])
+        replies = page.evaluate(ASK_AT_ONCE, build.TRAIN_FILE)
+        assert [(reply["type"], reply.get("count")) for reply in replies] == [("dataset", 50_000)] * 2, replies
+        assert downloads == [site.url + build.TRAIN_FILE]
+        assert kept(page, site.url + build.TRAIN_FILE) == (site.dist / build.TRAIN_FILE).read_bytes()
     finally:
         context.close()
 
