@@ -114,18 +114,22 @@ export class Cropper {
      and Enter takes it (not a click of the focused button, which would cancel). */
   key(event) {
     if (!this.active) return;
-    const focus = document.activeElement;
-    const here = this.pointer === null &&     // not in the middle of a drag
-      (focus === null || focus === document.body || focus === this.button || this.box.contains(focus));
     if (event.key === "Escape") {
       this.cancel();
-    } else if (here && event.key === "Enter" && !event.shiftKey && !event.ctrlKey && !event.metaKey && !event.altKey) {
-      this.choose(this.rect ?? startingRect(this.pad.shownPicture().placed));
     } else {
-      const moved = here && !event.ctrlKey && !event.metaKey && !event.altKey
-        ? nudged(this.rect ?? startingRect(this.pad.shownPicture().placed), event.key, event.shiftKey) : null;
-      if (moved === null) return;
-      this.show(moved);
+      const focus = document.activeElement;
+      const here = this.pointer === null &&     // not in the middle of a drag
+        !event.ctrlKey && !event.metaKey && !event.altKey &&
+        (focus === null || focus === document.body || focus === this.button || this.box.contains(focus));
+      if (!here) return;
+      const rect = this.rect ?? startingRect(this.pad.shownPicture().placed);
+      if (event.key === "Enter" && !event.shiftKey) {
+        this.choose(rect);
+      } else {
+        const moved = nudged(rect, event.key, event.shiftKey);
+        if (moved === null) return;
+        this.show(moved);
+      }
     }
     event.preventDefault();
     event.stopImmediatePropagation();
