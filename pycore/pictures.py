@@ -187,9 +187,9 @@ def _kept_pieces(inked, inside, row=False):
         if (near <= kept).all():
             break
         kept |= near
+    centre = (box[:, 0] + box[:, 2]) / 2                                   # each piece's middle row
     for _ in range(3 if row else 0):                                       # a number: its line joins
         top, bottom = box[kept, 0].min(), box[kept, 2].max()
-        centre = (box[:, 0] + box[:, 2]) / 2
         along = candidate & (size >= SPECK * size[kept].max()) & (centre >= top) & (centre <= bottom)
         if (along <= kept).all():
             break

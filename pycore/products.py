@@ -57,10 +57,6 @@ def blas_matmul_nt(a, b):
     return a @ b.T
 
 
-def einsum_filter_gradient(cols, dout_rows):
-    return einsum_matmul_tn(cols, dout_rows)
-
-
 def blas_filter_gradient(cols, dout_rows):
     # (F, R) @ (R, KH*KW*C), transposed back: BLAS is much faster this way round.
     return (dout_rows.T @ cols).T
@@ -86,7 +82,7 @@ def blas_offset_gradients(dout_rows, w):
 matmul = einsum_matmul if BROWSER else np.matmul
 matmul_tn = einsum_matmul_tn if BROWSER else blas_matmul_tn
 matmul_nt = einsum_matmul_nt if BROWSER else blas_matmul_nt
-filter_gradient = einsum_filter_gradient if BROWSER else blas_filter_gradient
+filter_gradient = einsum_matmul_tn if BROWSER else blas_filter_gradient
 offset_gradients = einsum_offset_gradients if BROWSER else blas_offset_gradients
 
 

@@ -199,7 +199,7 @@ def browser_products(monkeypatch):
     monkeypatch.setattr(layers, "matmul", products.einsum_matmul)
     monkeypatch.setattr(layers, "matmul_tn", products.einsum_matmul_tn)
     monkeypatch.setattr(layers, "matmul_nt", products.einsum_matmul_nt)
-    monkeypatch.setattr(products, "filter_gradient", products.einsum_filter_gradient)
+    monkeypatch.setattr(products, "filter_gradient", products.einsum_matmul_tn)
     monkeypatch.setattr(products, "offset_gradients", products.einsum_offset_gradients)
     monkeypatch.setattr(products, "relu", products.where_relu)
     monkeypatch.setattr(products, "masked", products.where_masked)
