@@ -9,6 +9,7 @@
      <listing> (e.g. "manifest.json") lists.
    fetchPackages(runtime): pycore and its dependencies as pyodide-lock.json lists them.
    fetchSnapshot(url): the start-up snapshot, gunzipped.
+   lookUpSnapshot(url): whether a cache holds it, fetchSnapshot's own lookup begun too.
    inCache(url): whether a cache of this origin (the service worker's) holds url.
    gunzippingFetch(fetch, types): fetch, but the URLs of types fetch their .gz, gunzipped
      (or, when a cache holds them gunzipped, themselves).
@@ -85,12 +86,26 @@ async function fetchPackages(runtime) {
    Those bytes as the service worker keeps them when a cache holds them (keptGunzipped). */
 // biome-ignore lint/correctness/noUnusedVariables: the worker's global, read after importScripts
 async function fetchSnapshot(url) {
-  const kept = await keptGunzipped(url.replace(/\.gz$/, ""), fetch);
+  const kept = await keptGunzipped(unzippedName(url), fetch);
   if (kept) return new Uint8Array(await kept.arrayBuffer());
   const response = await fetch(url);
   if (!response.ok) throw new Error(`snapshot.bin.gz: HTTP ${response.status}`);
   const stream = response.body.pipeThrough(new DecompressionStream("gzip"));
   return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/* What the service worker keeps a .gz file's gunzipped copy as (sw.js's keepGunzipped). */
+function unzippedName(url) {
+  return url.replace(/\.gz$/, "");
+}
+
+/* Whether a cache holds the start-up snapshot (url: its .gz), and the lookup of its kept
+   copy that fetchSnapshot makes, both begun now: a worker asks at its first lines and
+   reads the answer when it chooses whether to restore the snapshot. */
+// biome-ignore lint/correctness/noUnusedVariables: the worker's global, read after importScripts
+function lookUpSnapshot(url) {
+  inCache(unzippedName(url));
+  return inCache(url);
 }
 
 /* Whether url is in one of this origin's caches (the service worker precaches the start's

@@ -24,7 +24,7 @@ const wasmAsked = performance.now();
 const wasmRequest = fetch(new URL("pyodide/pyodide.asm.wasm.gz", self.location.href));
 wasmRequest.catch(() => {});
 
-// self.readTar; self.fetchVerified, fetchPackages, fetchSnapshot, inCache,
+// self.readTar; self.fetchVerified, fetchPackages, fetchSnapshot, lookUpSnapshot,
 // gunzippingFetch, startDownloads, arrivesWithin, loadPyodideOrFail; self.withProxies and the other PyProxy
 // helpers; self.Lessons (teaching), self.Trainer (training); self.useNovelty (the verdict's statistics).
 // The built worker.js holds them in its place (build.py's inline_worker_scripts): no round trip each.
@@ -46,7 +46,7 @@ const STATISTICS = "model/digit-features.npz";   // the verdict's, of the shippe
 // the interpreter (docs/performance.md), and the service worker precaches it after the start.
 const SNAPSHOT = `${RUNTIME}snapshot.bin.gz`;
 const FAST_MS = 1000;   // the wasm in 1 s: at least 25 Mbps, the snapshot then in 1.7 s
-for (const url of [SNAPSHOT, SNAPSHOT.replace(/\.gz$/, "")]) self.inCache(url);   // asked now, read at the choice
+const snapshotCached = self.lookUpSnapshot(SNAPSHOT);   // asked now, read at the choice
 // build.py ships the wasm and the stdlib's zip gzipped (gzip_runtime): Pyodide's requests
 // for them get the .gz, gunzipped.
 const WASM = `${RUNTIME}pyodide.asm.wasm`;
@@ -97,7 +97,7 @@ async function start() {
   let snapshot = null;
   try {
     importScripts(`${RUNTIME}pyodide.js`);
-    if ((await self.inCache(SNAPSHOT)) || (await self.arrivesWithin(wasmArrived, FAST_MS, wasmAsked))) {
+    if ((await snapshotCached) || (await self.arrivesWithin(wasmArrived, FAST_MS, wasmAsked))) {
       snapshot = self.fetchSnapshot(SNAPSHOT);
     }
     pyodide = await self.loadPyodideOrFail(loadPyodide,
