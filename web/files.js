@@ -34,10 +34,32 @@ self.WorkerFiles = class WorkerFiles {
   /* The bytes of a file manifest.json lists (the lazy files: data/*.npz, NumPy's extras; the
      service worker caches them once fetched), checked by the browser against the listed sha256. */
   async fetchDataset(path) {
-    const file = (await this.readManifest(path)).files.get(path);
+    const manifest = await this.readManifest(path);
+    const file = manifest.files.get(path);
     if (!file) throw new Error(`${path} could not be downloaded: manifest.json does not list it`);
-    const response = await self.fetchVerified(new URL(path, this.base).href, file.sha256, path, "manifest.json");
-    return new Uint8Array(await response.arrayBuffer());
+    const url = new URL(path, this.base).href;
+    const response = await self.fetchVerified(url, file.sha256, path, "manifest.json");
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    this.keep(url, bytes, response.headers, manifest.version);
+    return bytes;
+  }
+
+  /* A lazy file fetched while no service worker controls the page (a first visit, before
+     sw.js has installed; a reload that bypassed it) reached the network directly, and the
+     service worker, which keeps what it fetched itself, never saw it: kept here in the cache
+     the service worker of this version reads (sw.js's CACHE: "mnist-draw-" and manifest.json's
+     version), so that it works offline from then on too. Only verified bytes come here; one
+     that a cache holds already is left; one that cannot be kept is only a missed saving. */
+  async keep(url, bytes, headers, version) {
+    if (typeof caches === "undefined" || !version) return;
+    try {
+      if (await caches.match(url, { ignoreSearch: true })) return;
+      const cache = await caches.open(`mnist-draw-${version}`);
+      const type = headers.get("Content-Type");
+      await cache.put(url, new Response(bytes, type ? { headers: { "Content-Type": type } } : {}));
+    } catch {
+      // fetched again when next asked for
+    }
   }
 
   /* NumPy's files that only teaching and training import (numpy.random, numpy.fft, ...:

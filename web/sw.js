@@ -8,14 +8,15 @@
    files marked "gunzip" it also keeps gunzipped (keepGunzipped). Requests are answered
    from the cache first. A lazy file (the data files and NumPy's extras, "lazy": true) not
    cached yet is fetched when first asked for and cached if its bytes match the manifest,
-   so it works offline from then on (requests for it meanwhile share that download);
+   so it works offline from then on (requests for it meanwhile share that download; one
+   fetched before this worker controlled the page, the page's worker keeps: files.js);
    anything else not cached (nothing, normally) goes to the network. Only same-origin GETs are handled.
 */
 // biome-ignore lint/suspicious/noRedundantUseStrict: a classic script, not a module
 "use strict";
 
 const VERSION = "__MANIFEST_VERSION__";
-const CACHE = `mnist-draw-${VERSION}`;
+const CACHE = `mnist-draw-${VERSION}`;   // files.js's keep writes to it by this name too
 const SCOPE = new URL("./", self.location.href);
 const MANIFEST = new URL("manifest.json", SCOPE).href;
 

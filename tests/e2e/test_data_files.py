@@ -105,6 +105,43 @@ def test_first_visit_fetches_no_data_file_and_a_fetched_one_works_offline(browse
         context.close()
 
 
+def test_a_file_fetched_before_the_service_worker_controls_the_page_works_offline_too(browser, site):
+    """A lazy file asked for while no service worker controls the page (the seconds of a first
+    visit before sw.js has installed: Start training pressed at once) came from the network
+    past the service worker, which never kept it: offline, training then failed. The worker
+    now keeps it in the cache of its version, which the service worker reads once installed."""
+    context = browser.new_context()   # service workers allowed
+    try:
+        # sw.js held back (answered 404), so the page stays without a service worker.
+        context.route("**/sw.js", lambda route: route.fulfill(status=404, body=b"not yet"))
+        page = harness.open_ready_page(context, site.url)
+        page.wait_for_selector("body[data-offline=unavailable]", timeout=60_000)
+        assert page.evaluate("navigator.serviceWorker.controller") is None
+        assert ask(page, REPLAY) == [{**REPLAY_SUMMARY, "id": 0}]
+        name = f"mnist-draw-{site.manifest['version']}"
+        for _ in range(40):                      # kept once the worker has replied: soon after
+            if len(cached(page).get(name, [])) == 2:
+                break
+            page.wait_for_timeout(250)
+        # the file asked for, and NumPy's extras, which reading it loaded (both lazy)
+        assert cached(page) == {name: [site.url + REPLAY, site.url + site.manifest["numpy_extras"]]}
+        assert kept(page, site.url + REPLAY) == (site.dist / REPLAY).read_bytes()
+
+        context.unroute("**/sw.js")
+        page.reload()
+        harness.wait_ready(page)
+        page.wait_for_selector("body[data-offline=ready]", timeout=60_000)
+        assert site.url + REPLAY in wait_for_cache(page, site.manifest["version"])
+
+        context.set_offline(True)
+        page.reload()
+        harness.wait_ready(page)
+        assert page.evaluate("navigator.serviceWorker.controller !== null")
+        assert ask(page, REPLAY) == [{**REPLAY_SUMMARY, "id": 0}]
+    finally:
+        context.close()
+
+
 # Two workers ask for the same file at once, as the two training workers do at a start.
 ASK_AT_ONCE = """async path => {
     const ask = () => new Promise((resolve) => {
