@@ -3,9 +3,10 @@
    thread) nothing there reads the responses, and the browser stops receiving them; here
    they keep arriving meanwhile. A classic script, run as a nested Web Worker.
 
-   One message in: {runtime, weights} (URLs). Out, as each settles: {packages} (fetching.js's
-   fetchPackages: [{file, format, bytes}], the bytes transferred) or {packagesError}, and
-   {weights} (a Uint8Array, transferred) or {weightsError} ("HTTP 404" or the network's reason). */
+   One message in: {runtime, weights} (URLs; weights null: none asked for). Out, as each
+   settles: {packages} (fetching.js's fetchPackages: [{file, format, bytes}], the bytes
+   transferred) or {packagesError}, and, unless weights was null, {weights} (a Uint8Array,
+   transferred) or {weightsError} ("HTTP 404" or the network's reason). */
 // biome-ignore lint/suspicious/noRedundantUseStrict: a classic script, not a module
 "use strict";
 
@@ -15,6 +16,7 @@ self.onmessage = ({ data: { runtime, weights } }) => {
   self.fetchPackages(runtime).then(
     (packages) => self.postMessage({ packages }, packages.map(({ bytes }) => bytes.buffer)),
     (error) => self.postMessage({ packagesError: error.message }));
+  if (weights === null) return;
   fetch(weights).then(async (response) => {
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const bytes = new Uint8Array(await response.arrayBuffer());

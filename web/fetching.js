@@ -13,8 +13,8 @@
    inCache(url): whether a cache of this origin (the service worker's) holds url.
    gunzippingFetch(fetch, types): fetch, but the URLs of types fetch their .gz, gunzipped
      (or, when a cache holds them gunzipped, themselves).
-   startDownloads(after, runtime, weightsURL, helperURL): the packages and the weights,
-     downloaded in a nested worker. arrivesWithin(promise, ms, since): whether it settled in time.
+   startDownloads(after, runtime, weightsURL, helperURL): the packages and the weights (none
+     when weightsURL is null), downloaded in a nested worker. arrivesWithin(promise, ms, since): whether it settled in time.
    loadPyodideOrFail(load, options): loadPyodide, rejecting when the wasm cannot start. */
 
 /* "sha256-<base64>" from a hex sha256: fetch's integrity option. */
@@ -202,16 +202,16 @@ function arrivesWithin(promise, ms, since) {
 }
 
 /* Promises {packages, weights} of the start's downloads (fetchPackages(runtime)'s list, the
-   bytes of weightsURL), asked for once `after` settles, by the script helperURL
-   (downloads.js) in a nested worker: the worker's thread is held by Python's start-up
-   meanwhile, and a response nobody reads stops arriving. Without nested workers, fetched
-   here. */
+   bytes of weightsURL, or null without one: the training worker needs no weights), asked for
+   once `after` settles, by the script helperURL (downloads.js) in a nested worker: the
+   worker's thread is held by Python's start-up meanwhile, and a response nobody reads stops
+   arriving. Without nested workers, fetched here. */
 // biome-ignore lint/correctness/noUnusedVariables: the worker's global, read after importScripts
 function startDownloads(after, runtime, weightsURL, helperURL) {
   if (typeof Worker !== "function") {
     return {
       packages: after.then(() => fetchPackages(runtime)),
-      weights: after.then(() => fetch(weightsURL)).then(async (response) => {
+      weights: weightsURL === null ? Promise.resolve(null) : after.then(() => fetch(weightsURL)).then(async (response) => {
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
         return new Uint8Array(await response.arrayBuffer());
       }),
@@ -221,7 +221,8 @@ function startDownloads(after, runtime, weightsURL, helperURL) {
   const wait = {};
   const settled = Object.fromEntries(["packages", "weights"].map((name) =>
     [name, new Promise((resolve, reject) => { wait[name] = { resolve, reject }; })]));
-  let left = 2;
+  let left = weightsURL === null ? 1 : 2;
+  if (weightsURL === null) wait.weights.resolve(null);
   helper.onmessage = ({ data }) => {
     const name = "packages" in data || "packagesError" in data ? "packages" : "weights";
     const error = data[`${name}Error`];

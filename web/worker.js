@@ -4,7 +4,8 @@
    wheel, pyodide-lock.json), ./model/mnist-cnn.npz and, when asked for, ./data/*.npz. No
    Python source is built here; the worker imports the shipped pycore package and calls
    it with arguments. The page starts two: worker.js reads the drawings, and, when the user
-   first trains, a worker.js named "train" trains a fresh network (training.js).
+   first trains, a worker.js named "train" trains a fresh network (training.js); that one
+   starts Python, NumPy and pycore only, not the shipped network (startReading).
 
    Messages (docs/architecture.md, "The worker's messages", has them whole): worker -> page,
    no id: "progress"|"ready"|"fatal" while starting, and the training worker's "trained",
@@ -88,12 +89,13 @@ async function start() {
   // wasm first, and NumPy, pycore and the weights once it has arrived: on a slow network
   // they then download while Python starts, instead of delaying the start they come after.
   const wasmArrived = self.fetch.prefetch(WASM);
-  const { packages, weights } = self.startDownloads(wasmArrived, RUNTIME, new URL(WEIGHTS, BASE).href,
-    new URL("downloads.js", BASE));
+  // (the weights and the verdict's statistics only for the worker that reads the drawings)
+  const { packages, weights } = self.startDownloads(wasmArrived, RUNTIME,
+    ROLE === "read" ? new URL(WEIGHTS, BASE).href : null, new URL("downloads.js", BASE));
   packages.catch(() => {});
   weights.catch(() => {});
-  const statistics = wasmArrived.then(() => fetch(new URL(STATISTICS, BASE)));   // read after the weights
-  statistics.catch(() => {});
+  const statistics = ROLE === "read" ? wasmArrived.then(() => fetch(new URL(STATISTICS, BASE))) : null;
+  statistics?.catch(() => {});
   let snapshot = null;
   try {
     importScripts(`${RUNTIME}pyodide.js`);
@@ -132,6 +134,32 @@ async function start() {
     throw new StartError(`NumPy or the network code (pyodide/) could not be loaded: ${error.message || error}`);
   }
 
+  trainer = new self.Trainer({ pyodide, fetchDataset, ensureExtras, withProxies, pythonMessage, copyFloat32,
+    copyBytes, post: (message, transfer) => self.postMessage(message, transfer) });
+  const info = {
+    pyodide: pyodide.version,
+    python: sys.version.split(" ")[0],
+    numpy: withProxies((keep) => keep(pyodide.pyimport("numpy")).__version__),
+    startMs: 0,
+    stageMs: {},
+    snapshot: snapshot !== null,   // restored from the start-up snapshot (a repeat visit, a fast network)
+    role: ROLE,
+    trainSettings: trainer.table(),
+  };
+  // A training worker is ready now: it never reads drawings, so it needs no weights.
+  if (ROLE === "read") await startReading(info, weights, statistics);
+  info.startMs = performance.now() - t0;
+  stageStarts.push(performance.now());
+  ["runtime", "packages", "weights", "warmup"].slice(0, stageStarts.length - 1).forEach((name, i) => {
+    info.stageMs[name] = stageStarts[i + 1] - stageStarts[i];
+  });
+  return info;
+}
+
+/* The reading worker's stages 3 and 4: the shipped network (weights, the verdict's
+   statistics), the lessons it learns from, and one prediction to warm up; what the page
+   needs of it goes into info (maps, number, novelty). */
+async function startReading(info, weights, statistics) {
   progress(3, "Loading the trained weights");
   let bytes;
   try {
@@ -152,8 +180,6 @@ async function start() {
   const novelty = await self.useNovelty({ pyodide, withProxies, pythonMessage }, classifier, STATISTICS, statistics, bytes);
 
   lessons = new self.Lessons({ pyodide, classifier, fetchDataset, ensureExtras, withProxies, pythonMessage });
-  trainer = new self.Trainer({ pyodide, fetchDataset, ensureExtras, withProxies, pythonMessage, copyFloat32,
-    copyBytes, post: (message, transfer) => self.postMessage(message, transfer) });
 
   progress(4, "Warming up");
   layouts = new Map([false, true].map((activations) =>
@@ -162,19 +188,11 @@ async function start() {
     const module = keep(pyodide.pyimport("pycore.verdict"));
     return { names: keep(module.VERDICTS).toJs(), reasons: keep(module.REASONS).toJs() };
   });
-  const info = {
-    pyodide: pyodide.version,
-    python: sys.version.split(" ")[0],
-    numpy: withProxies((keep) => keep(pyodide.pyimport("numpy")).__version__),
-    startMs: 0,
-    stageMs: {},
-    snapshot: snapshot !== null,   // restored from the start-up snapshot (a repeat visit, a fast network)
+  Object.assign(info, {
     maps: withProxies((keep) => keep(classifier.map_shapes()).toJs({ dict_converter: Object.fromEntries })),
     number: withProxies((keep) => keep(classifier.number_layout()).toJs({ dict_converter: Object.fromEntries })),
-    role: ROLE,
-    trainSettings: trainer.table(),
     novelty,   // "" when the verdict's statistics are in use, else why not (novelty.js)
-  };
+  });
   // One prediction on a small synthetic stroke, so the first real one is not slow: black
   // on transparent, like the page's input canvas.
   const size = 56;
@@ -183,12 +201,6 @@ async function start() {
     for (let x = 26; x < 30; x++) warm[(y * size + x) * 4 + 3] = 255;
   }
   classify(size, size, warm.buffer);
-  info.startMs = performance.now() - t0;
-  stageStarts.push(performance.now());
-  ["runtime", "packages", "weights", "warmup"].forEach((name, i) => {
-    info.stageMs[name] = stageStarts[i + 1] - stageStarts[i];
-  });
-  return info;
 }
 
 /* "use-weights": bytes of a pycore.weights file (the network being trained) read the
@@ -256,6 +268,11 @@ self.onmessage = async (event) => {
   const { id, type } = request;
   if (!(await started)) {
     self.postMessage({ id, type: "error", message: "Python did not start." });
+    return;
+  }
+  if (ROLE === "train" && type !== "stats" && !String(type).startsWith("train-")) {
+    // it has no network that reads drawings (startReading is the reading worker's)
+    self.postMessage({ id, type: "error", message: `a training worker takes train-* and stats requests, not ${type}` });
     return;
   }
   try {

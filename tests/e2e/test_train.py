@@ -236,3 +236,41 @@ def test_training_works_offline_once_its_data_was_fetched(browser, site):
         assert page.inner_text("#train-message") == ""
     finally:
         context.close()
+
+
+# A training worker started as the page starts one, then asked to read a drawing.
+TRAINING_WORKER = """async () => {
+    const worker = new Worker("worker.js", { name: "train" });
+    const next = (wanted) => new Promise((resolve) => {
+        worker.onmessage = ({ data }) => { if (wanted(data)) resolve(data); };
+    });
+    try {
+        const started = await next((data) => data.type === "ready" || data.type === "fatal");
+        const reply = next((data) => data.id === 1);
+        worker.postMessage({ id: 1, type: "classify", width: 28, height: 28, pixels: new ArrayBuffer(28 * 28 * 4) });
+        return { started, reply: await reply };
+    } finally {
+        worker.terminate();
+    }
+}"""
+
+
+def test_a_training_worker_starts_without_the_shipped_network_and_reads_no_drawings(browser, site):
+    """The training workers never read drawings: they start Python, NumPy and pycore, not the
+    shipped weights, the verdict's statistics or the warm-up (the reading worker's), and a
+    request to read says so."""
+    page = harness.open_ready_page(browser, site.url, recording=True)   # every request seen
+    try:
+        page.requests.clear()
+        out = page.evaluate(TRAINING_WORKER)
+        assert out["started"]["type"] == "ready", out["started"]
+        info = out["started"]["info"]
+        assert info["role"] == "train" and list(info["stageMs"]) == ["runtime", "packages"]
+        assert "maps" not in info and "novelty" not in info
+        assert info["trainSettings"]["batch_size"]["value"] == 64
+        assert out["reply"] == {"id": 1, "type": "error",
+                                "message": "a training worker takes train-* and stats requests, not classify"}
+        assert any(url.endswith("worker.js") for url in page.requests), page.requests
+        assert not [url for url in page.requests if "/model/" in url], page.requests
+    finally:
+        page.context.close()
