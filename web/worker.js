@@ -137,14 +137,11 @@ async function start() {
   trainer = new self.Trainer({ pyodide, fetchDataset, ensureExtras, withProxies, pythonMessage, copyFloat32,
     copyBytes, post: (message, transfer) => self.postMessage(message, transfer) });
   const info = {
-    pyodide: pyodide.version,
-    python: sys.version.split(" ")[0],
+    pyodide: pyodide.version, python: sys.version.split(" ")[0],
     numpy: withProxies((keep) => keep(pyodide.pyimport("numpy")).__version__),
-    startMs: 0,
-    stageMs: {},
+    startMs: 0, stageMs: {},
     snapshot: snapshot !== null,   // restored from the start-up snapshot (a repeat visit, a fast network)
-    role: ROLE,
-    trainSettings: trainer.table(),
+    role: ROLE, trainSettings: trainer.table(),
   };
   // A training worker is ready now: it never reads drawings, so it needs no weights.
   if (ROLE === "read") await startReading(info, weights, statistics);
@@ -270,8 +267,7 @@ self.onmessage = async (event) => {
     self.postMessage({ id, type: "error", message: "Python did not start." });
     return;
   }
-  if (ROLE === "train" && type !== "stats" && !String(type).startsWith("train-")) {
-    // it has no network that reads drawings (startReading is the reading worker's)
+  if (ROLE === "train" && type !== "stats" && !String(type).startsWith("train-")) {   // no startReading
     self.postMessage({ id, type: "error", message: `a training worker takes train-* and stats requests, not ${type}` });
     return;
   }
